@@ -1,0 +1,126 @@
+# push - top-level build.  Everything goes to build/ (set O= to move it).
+#
+#   make            module (build/push.ko) and every program (build/bin/)
+#   make check      every test: host unit tests and fuzz smoke, then the VM suite
+#   make demo       boot the test VM with the module and pushd, shell inside
+#   make KDIR=...   build the module against another kernel's headers
+#
+# Conventions, so that adding a file needs no edit here:
+#   userspace/*.c        pushd; userspace/main.c holds main(), the rest is
+#                        also linked into the host unit tests
+#   tools/pushctl/*.c    pushctl
+#   tests/unit/test_*.c  one host unit test each, built with ASan+UBSan
+#   tests/kselftest/*.c  one kselftest binary each (run in the VM)
+#   tests/fuzz/*_fuzz.c  libFuzzer targets, run briefly by make check
+#   <dir>/build.mk       extra rules a part needs (bpf/, tests/*)
+
+O       ?= build
+BIN     := $(O)/bin
+CC      ?= cc
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+# The test VM runs Debian's cloud kernel; build against its headers unless
+# KDIR says otherwise.
+KVER    ?= $(shell tools/vm/kernel-version 2>/dev/null)
+KDIR    ?= /usr/src/linux-headers-$(KVER)
+KCC     ?= gcc-12
+
+UAPI    := kmod/include/uapi
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iuserspace -MMD -MP
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PUSHD_LIBS := -lmicrohttpd -luring -lbpf -lpthread
+
+PUSHD_SRCS  := $(sort $(wildcard userspace/*.c))
+PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)
+LIB_OBJS    := $(filter-out $(O)/userspace/main.o,$(PUSHD_OBJS))
+LIB_SAN_OBJS := $(LIB_OBJS:$(O)/%.o=$(O)/san/%.o)
+PUSHCTL_SRCS := $(sort $(wildcard tools/pushctl/*.c))
+UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+KSFT_SRCS   := $(sort $(wildcard tests/kselftest/*.c))
+KSFT_BINS   := $(KSFT_SRCS:tests/kselftest/%.c=$(O)/tests/kselftest/%)
+KSFT_INC    := $(O)/ksft
+KMOD_SRCS   := Kbuild $(sort $(wildcard kmod/*.c kmod/*.h))
+
+PROGS := $(if $(PUSHD_SRCS),$(BIN)/pushd) $(if $(PUSHCTL_SRCS),$(BIN)/pushctl)
+
+.PHONY: all module progs tests check check-host check-vm demo clean kernel ksft-headers checkpatch sparse
+.DELETE_ON_ERROR:
+
+all: module progs tests
+
+# --- kernel module ---------------------------------------------------------
+# Kbuild of kernel 6.1 writes objects next to the sources, so the module is
+# built from a tree of symlinks under $(O)/kmod.
+module: $(O)/push.ko
+
+$(O)/push.ko: $(KMOD_SRCS) $(wildcard $(UAPI)/linux/*.h)
+	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR): run tools/install-deps or set KDIR=" >&2; exit 1; }
+	$(Q)mkdir -p $(O)/kmod/kmod
+	$(Q)ln -sfn $(CURDIR)/Kbuild $(O)/kmod/Kbuild
+	$(Q)for f in kmod/*.c kmod/*.h; do [ -e "$$f" ] && ln -sfn $(CURDIR)/$$f $(O)/kmod/$$f; done; true
+	$(Q)ln -sfn $(CURDIR)/kmod/include $(O)/kmod/kmod/include
+	$(Q)$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$(O)/kmod CC=$(KCC) W=$(W) C=$(C) modules
+	$(Q)cp $(O)/kmod/push.ko $@
+
+checkpatch:
+	@tools/checkpatch kmod/*.c kmod/*.h $(UAPI)/linux/push.h
+
+sparse:
+	$(Q)rm -f $(O)/push.ko
+	$(Q)$(MAKE) module C=2
+
+# --- userspace -------------------------------------------------------------
+progs: $(PROGS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(BIN)/pushd: $(PUSHD_OBJS) $(PUSHD_EXTRA_OBJS)
+	@mkdir -p $(BIN)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PUSHD_LIBS)
+
+$(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
+	@mkdir -p $(BIN)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+# --- tests -----------------------------------------------------------------
+tests: $(UNIT_BINS) $(KSFT_BINS)
+
+$(O)/tests/unit/%: tests/unit/%.c $(LIB_SAN_OBJS) $(PUSHD_EXTRA_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ $(PUSHD_LIBS)
+
+# kselftest.h and kselftest_harness.h come from Debian's linux-source-6.1,
+# extracted at build time and never committed.
+ksft-headers: $(KSFT_INC)/kselftest_harness.h
+
+$(KSFT_INC)/kselftest_harness.h:
+	$(Q)tools/extract-ksft $(KSFT_INC)
+
+$(O)/tests/kselftest/%: tests/kselftest/%.c $(KSFT_INC)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -I$(KSFT_INC) -Wno-unused-parameter -o $@ $< -luring -lpthread
+
+-include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk)
+
+# --- running ---------------------------------------------------------------
+check: all
+	$(Q)tests/run-all
+
+demo: all
+	$(Q)tools/demo
+
+clean:
+	rm -rf $(O)/kmod $(O)/bin $(O)/userspace $(O)/san $(O)/tests $(O)/tools $(O)/bpf $(O)/push.ko
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
