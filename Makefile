@@ -46,6 +46,10 @@ KMOD_SRCS   := Kbuild $(sort $(wildcard kmod/*.c kmod/*.h))
 
 PROGS := $(if $(PUSHD_SRCS),$(BIN)/pushd) $(if $(PUSHCTL_SRCS),$(BIN)/pushctl)
 
+.DEFAULT_GOAL := all
+# Parts add rules and variables (e.g. PUSHD_EXTRA_OBJS) in their own build.mk.
+-include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk)
+
 .PHONY: all module progs tests check check-host check-vm demo clean kernel ksft-headers checkpatch sparse
 .DELETE_ON_ERROR:
 
@@ -111,7 +115,6 @@ $(O)/tests/kselftest/%: tests/kselftest/%.c $(KSFT_INC)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -I$(KSFT_INC) -Wno-unused-parameter -o $@ $< -luring -lpthread
 
--include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk)
 
 # --- running ---------------------------------------------------------------
 check: all
