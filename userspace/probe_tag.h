@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * probe_tag.h - tell push-probe which transport each connection is.
+ *
+ * push-probe (bpf/) counts wire bytes, segments, retransmits and syscalls
+ * per TCP connection, keyed by socket cookie.  Only pushd knows whether a
+ * connection is long-poll, SSE or WebSocket, so it tags each one through
+ * the pinned map /sys/fs/bpf/push/push_conn_tags:
+ *
+ *	probe_tag_conn(fd, PUSH_TRANSPORT_SSE);	  when a request is classified
+ *	probe_count_delivered(fd, 1);		  optional, after each delivery
+ *	probe_untag_conn(fd, delivered);	  before close(fd)
+ *
+ * Every call is a cheap no-op while the probes are not attached; the pin is
+ * looked for again at most once per second, so attaching after pushd
+ * started, or re-attaching (a new map), is picked up.  Thread-safe.
+ */
+#ifndef PUSH_PROBE_TAG_H
+#define PUSH_PROBE_TAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Transport ids, shared with bpf/push_probe.h. */
+#define PUSH_TRANSPORT_NONE		0	/* not tagged (yet) */
+#define PUSH_TRANSPORT_LONGPOLL		1
+#define PUSH_TRANSPORT_SSE		2
+#define PUSH_TRANSPORT_WEBSOCKET	3
+#define PUSH_TRANSPORT_MAX		4
+
+/* Where push-probe pins its maps and links. */
+#define PUSH_PROBE_PIN_DIR		"/sys/fs/bpf/push"
+
+/* Mark connection @fd as @transport (PUSH_TRANSPORT_*); may be called again
+ * on a keep-alive connection whose next request is another transport. */
+void probe_tag_conn(int fd, int transport);
+
+/* The connection on @fd is about to close after delivering @delivered
+ * messages in total (those not already counted by probe_count_delivered). */
+void probe_untag_conn(int fd, uint64_t delivered);
+
+/* @n more messages were delivered on @fd. */
+void probe_count_delivered(int fd, uint32_t n);
+
+/* Write the per-transport report as one JSON object into @out (NUL
+ * terminated); returns its length, or 0 when the probes are not pinned or
+ * @cap is too small. */
+size_t probe_stats_json(char *out, size_t cap);
+
+/* Name of a transport id: "longpoll", "sse", "websocket" or "untagged". */
+const char *probe_transport_name(int transport);
+
+#endif /* PUSH_PROBE_TAG_H */
