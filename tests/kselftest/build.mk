@@ -1,0 +1,5 @@
+# tests/kselftest/build.mk - extra flags for the kselftest binaries.
+# kselftest_harness.h compares ASSERT_EQ(expected, seen) operands of any
+# integer types, as the kernel's own selftests do (they build without
+# -Wextra); keep -Wextra for the rest and drop only its sign-compare part.
+$(O)/tests/kselftest/%: CFLAGS += -Wno-sign-compare
