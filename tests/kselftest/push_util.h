@@ -107,7 +107,7 @@ static inline int64_t push_seek(int fd, int64_t id, int whence)
 }
 
 /*
- * Parses the records of one read() result into @m (at most @max).
+ * Parses the records of one read() result into @m, stopping after @max.
  * Returns the number parsed, or -EPROTO if a record is malformed: a size
  * not a multiple of PUSH_RECORD_ALIGN, too small for its contents, or
  * reaching past @n.  Records of unknown types are skipped, as the ABI asks.
@@ -138,7 +138,7 @@ static inline int push_parse(const void *buf, size_t n, struct push_msg *m,
 			struct push_msg *o;
 
 			if (cnt >= max)
-				return -ENOSPC;
+				break;
 			o = &m[cnt++];
 			memset(o, 0, sizeof(*o));
 			o->id = r.id;
