@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Description: Server-Sent Events with curl: headers, the retry line, "id:"
+# equal to each message id, a multi-line payload delivered intact, the
+# ": hb" heartbeat at --heartbeat 1, Last-Event-ID and ?since= resume, and
+# /sub/a,b delivering both channels (and nothing else) in id order.
+. "$(dirname "$0")/lib.sh"
+e2e_init curl jq
+
+pushd_start --heartbeat 1 || { ok 1 "pushd starts"; e2e_done; }
+T=$E2E_TMP
+CH=$(uniq_chan sse)
+
+# events FILE: the captured stream as a JSON array of parser items.
+events() {
+	$PY "$E2E_DIR/e2elib.py" sse "$1" | jq -s .
+}
+
+# sse OUT SECONDS URL [CURL ARGS...]: subscribe in the background for SECONDS.
+sse() {
+	local out=$1 secs=$2 url=$3
+	shift 3
+	curl -sN -m "$secs" -D "$out.h" -o "$out" -H 'Accept: text/event-stream' "$@" "$url" &
+}
+
+sse "$T/s1" 8 "$BASE/sub/$CH"
+C1=$!
+wait_subscribers "$CH" sse 1
+ok $? "GET /pub/CH counts the SSE subscriber"
+pub "$CH" first
+pub "$CH" $'line one\nline two\r\nline three'
+pub "$CH" 'third: {"json":"in payload"}'
+sleep 3.5	# at least 3 heartbeats at --heartbeat 1 before the curl -m 8 ends
+wait $C1	# curl's -m ends it (status 28)
+events "$T/s1" >"$T/e1"
+
+check "answers 200" grep -q '^HTTP/1.1 200' "$T/s1.h"
+check "Content-Type: text/event-stream" grep -qi '^content-type: text/event-stream' "$T/s1.h"
+check "X-Accel-Buffering: no" grep -qi '^x-accel-buffering: no' "$T/s1.h"
+check "Cache-Control: no-cache" grep -qi '^cache-control: no-cache' "$T/s1.h"
+check "stream starts with retry: 2000" jq -e '.[0].retry == "2000"' "$T/e1"
+check "three message events" jq -e '[.[] | select(.event == "message")] | length == 3' "$T/e1"
+check "each data is one JSON object" \
+	jq -e '[.[] | select(.event) | .data | fromjson | type] == ["object","object","object"]' "$T/e1"
+check "id: line equals the JSON id of each message" \
+	jq -e 'all(.[] | select(.event); (.id | tonumber) == (.data | fromjson | .id))' "$T/e1"
+check "payloads intact, in order (multi-line one included)" \
+	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["first","line one\nline two\r\nline three","third: {\"json\":\"in payload\"}"]' "$T/e1"
+check "channel field is the channel" \
+	jq -e --arg c "$CH" 'all(.[] | select(.event); (.data | fromjson | .channel) == $c)' "$T/e1"
+check "no raw CR or LF inside a data: line" \
+	jq -e 'all(.[] | select(.event) | .lines[]; test("[\r\n]") | not)' "$T/e1"
+check "at least 3 ': hb' heartbeat comments in ~4 s" \
+	jq -e '[.[] | select(.comment == "hb")] | length >= 3' "$T/e1"
+ID1=$(jq -r '[.[] | select(.event)][0].id' "$T/e1")
+ID3=$(jq -r '[.[] | select(.event)][2].id' "$T/e1")
+
+# Last-Event-ID: N resumes with every message after N, then live ones.
+sse "$T/s2" 4 "$BASE/sub/$CH" -H "Last-Event-ID: $ID1"
+C2=$!
+wait_subscribers "$CH" sse 1
+pub "$CH" live
+wait $C2
+events "$T/s2" >"$T/e2"
+check "Last-Event-ID resume: messages after it, then live" \
+	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["line one\nline two\r\nline three","third: {\"json\":\"in payload\"}","live"]' "$T/e2"
+check "resumed ids strictly increase from after Last-Event-ID" \
+	jq -e --argjson f "$ID1" '[.[] | select(.event) | .id | tonumber] | .[0] > $f and . == (sort | unique)' "$T/e2"
+
+# ?since=N does the same; ?since=oldest gives all retained.
+sse "$T/s3" 3 "$BASE/sub/$CH?since=$ID3"
+C3=$!
+sse "$T/s4" 3 "$BASE/sub/$CH?since=oldest"
+wait $C3 $!
+check "?since=N resume" jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["live"]' <(events "$T/s3")
+check "?since=oldest replays the 4 retained" \
+	jq -e '[.[] | select(.event) | .data | fromjson | .data] | length == 4 and .[0] == "first"' <(events "$T/s4")
+
+# /sub/a,b: both channels, in id order, never a third one.
+A=$(uniq_chan a); B=$(uniq_chan b); C=$(uniq_chan c)
+sse "$T/s5" 5 "$BASE/sub/$A,$B"
+C5=$!
+wait_subscribers "$A" sse 1 && wait_subscribers "$B" sse 1
+ok $? "multi-channel subscriber counted on both channels"
+for i in 1 2 3; do pub "$A" "a$i"; pub "$C" "c$i"; pub "$B" "b$i"; done
+wait $C5
+events "$T/s5" >"$T/e5"
+check "/sub/a,b delivers a and b interleaved, not c" \
+	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["a1","b1","a2","b2","a3","b3"]' "$T/e5"
+check "/sub/a,b ids in increasing order" \
+	jq -e '[.[] | select(.event) | .id | tonumber] | . == (sort | unique)' "$T/e5"
+check "/sub/a,b channel fields" \
+	jq -e --arg a "$A" --arg b "$B" '[.[] | select(.event) | .data | fromjson | .channel] == [$a,$b,$a,$b,$a,$b]' "$T/e5"
+
+pushd_stop TERM
+ok "$PUSHD_RC" "pushd exits 0 on SIGTERM" "exit status $PUSHD_RC"
+e2e_done
