@@ -227,6 +227,42 @@ static inline uint64_t push_now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * Publishes @len-byte messages on @chan until the oldest retained id is
+ * past @id, i.e. until message @id has been overwritten.  Ids published
+ * are stored in @ids (if not NULL, up to @max).  Returns how many were
+ * published, or -errno.  Nothing else may publish meanwhile.
+ */
+static inline int64_t push_wrap_past(int fd, uint64_t id, const char *chan,
+				     size_t len, uint64_t *ids, size_t max)
+{
+	struct push_info info;
+	int64_t n = 0, r;
+	char *data;
+
+	data = malloc(len);
+	if (!data)
+		return -ENOMEM;
+	memset(data, 'w', len);
+	for (;;) {
+		r = push_get_info(fd, &info);
+		if (r)
+			break;
+		if (info.oldest_id > id) {
+			r = n;
+			break;
+		}
+		r = push_pub(fd, chan, data, len, NULL);
+		if (r < 0)
+			break;
+		if (ids && (size_t)n < max)
+			ids[n] = r;
+		n++;
+	}
+	free(data);
+	return r;
+}
+
 /* FNV-1a, the payload checksum of the stress tests. */
 static inline uint32_t push_fnv1a(const void *p, size_t n)
 {
