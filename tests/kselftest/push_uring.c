@@ -134,7 +134,7 @@ static int wait_one(FIXTURE_DATA(uring) *self, int ms, uint64_t *data)
 /* With records ready, the read completes at once with whole records. */
 TEST_F(uring, read_ready)
 {
-	uint64_t data;
+	uint64_t data = ~0ull;
 	int i, res;
 
 	if (!self->ring_ok)
@@ -163,7 +163,7 @@ TEST_F(uring, read_ready)
 TEST_F(uring, read_later)
 {
 	struct io_uring_cqe *cqe;
-	uint64_t data;
+	uint64_t data = ~0ull;
 	int64_t id;
 	int res;
 
@@ -194,7 +194,7 @@ TEST_F(uring, many_pending)
 {
 	int seen[PENDING] = { 0 }, round, i, res;
 	struct io_uring_cqe *cqe;
-	uint64_t data;
+	uint64_t data = ~0ull;
 	int64_t id;
 
 	if (!self->ring_ok)
@@ -229,7 +229,7 @@ TEST_F(uring, cancel_pending)
 {
 	struct io_uring_sqe *sqe;
 	int i, res, got_read = 0;
-	uint64_t data;
+	uint64_t data = ~0ull;
 
 	if (!self->ring_ok)
 		return;
