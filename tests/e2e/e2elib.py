@@ -256,18 +256,28 @@ class Pushd:
 
 
 def find_transport_counts(obj, path=""):
-    """Find the {"longpoll","sse","websocket"} connection counts in /stats.
+    """Find the open connections per transport in /stats.
 
-    Prefers a dict whose path names connections; returns (path, dict) or
-    (None, None)."""
+    Accepts {"longpoll": n, "sse": n, "websocket": n} or the same keys
+    holding objects with a "conns"/"connections"/"open"/"current" count;
+    prefers a path that names connections.  Returns (path, {transport: n})
+    or (None, None)."""
     found = []
+    names = ("longpoll", "sse", "websocket")
+
+    def count(v):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, dict):
+            for k in ("conns", "connections", "open", "current", "active"):
+                if isinstance(v.get(k), int):
+                    return v[k]
+        return None
 
     def walk(o, p):
         if isinstance(o, dict):
-            keys = set(o)
-            if {"longpoll", "sse", "websocket"} <= keys and all(
-                    isinstance(o[k], int) for k in ("longpoll", "sse", "websocket")):
-                found.append((p, o))
+            if all(count(o.get(k)) is not None for k in names):
+                found.append((p, {k: count(o[k]) for k in names}))
             for k, v in o.items():
                 walk(v, p + "/" + str(k))
 

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Description: a stalled subscriber is cut off, the others lose nothing,
+and pushd's memory stays bounded.
+
+100 reading clients (40 SSE, 40 WebSocket, 20 long-poll) follow channel
+"common"; two raw sockets with a 4 KiB receive buffer subscribe to common
+and "big" and never read (one SSE, one WebSocket).  pushd runs with
+--max-queue 65536.  Messages are published in rounds (50 small on common,
+8 of 16 KiB on big) until pushd has disconnected both stalled sockets.
+Then: each of the 100 has every common message once, in order; the stalled
+sockets, drained, end (EOF) with "event: close" reason "slow consumer" /
+WebSocket close 1008; /stats counts the slow disconnects; pushd's VmRSS
+never grew by more than RSS_BOUND_KB over its value with all clients
+connected."""
+
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2elib as E  # noqa: E402
+
+MAX_QUEUE = 65536
+N_SSE, N_WS, N_POLL = 40, 40, 20
+ROUND_SMALL, ROUND_BIG, BIG_SIZE = 50, 8, 16384
+MAX_ROUNDS = 40
+RSS_BOUND_KB = 32 * 1024
+DEADLINE_S = 300
+
+
+class Reader:
+    def __init__(self, kind, pd, ch):
+        self.kind, self.pd, self.ch = kind, pd, ch
+        self.items = []
+        self.seq = -1
+        self.finished = False
+        self.error = None
+        self.last = None
+        self.deadline = time.monotonic() + DEADLINE_S
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def take(self, m):
+        self.items.append(m)
+        if isinstance(m.get("id"), int):
+            self.last = m["id"]
+        d = str(m.get("data", ""))
+        if d.startswith("seq="):
+            self.seq = int(d.split()[0][4:])
+        if d.endswith(" end"):
+            self.finished = True
+
+    def run(self):
+        try:
+            getattr(self, "run_" + self.kind)()
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            self.error = repr(e)
+
+    def left(self):
+        return max(0.01, self.deadline - time.monotonic())
+
+    def run_sse(self):
+        sse = self.sse
+        while not self.finished:
+            ev = sse.next_event(self.left())
+            if ev is None:
+                raise EOFError("SSE stream ended")
+            self.take(json.loads(ev["data"]))
+        sse.close()
+
+    def run_ws(self):
+        ws = self.ws
+        while not self.finished:
+            m = ws.recv_json(self.left())
+            if m is None:
+                raise EOFError("WebSocket closed %r" % ws.close_code)
+            self.take(m)
+        ws.close()
+
+    def run_poll(self):
+        path = "/sub/" + self.ch
+        while not self.finished:
+            st, _, body = E.http_json(self.pd.port, "GET", path, timeout=min(60, self.left()))
+            if st != 200:
+                raise RuntimeError("long-poll %d %r" % (st, body))
+            for m in body["messages"]:
+                self.take(m)
+            path = "/sub/%s?since=%d" % (self.ch, body["next"])
+
+    def open(self):
+        if self.kind == "sse":
+            self.sse = E.SseClient(self.pd.port, "/sub/" + self.ch)
+        elif self.kind == "ws":
+            self.ws = E.RawWs(self.pd.port, "/sub/" + self.ch)
+        self.thread.start()
+
+
+def slow_total(stats):
+    """Sum of every number in /stats under a key that mentions "slow"."""
+    total = 0
+
+    def walk(o, slow):
+        nonlocal total
+        if isinstance(o, dict):
+            for k, v in o.items():
+                walk(v, slow or "slow" in k)
+        elif isinstance(o, int) and not isinstance(o, bool) and slow:
+            total += o
+
+    walk(stats, False)
+    return total
+
+
+def drain_sse(sock_client, timeout):
+    """Read a stalled SSE socket to its end; (events, eof)."""
+    events = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            ev = sock_client.next_event(max(0.01, deadline - time.monotonic()))
+            if ev is None:
+                return events, True
+            events.append(ev)
+    except OSError:
+        return events, False
+
+
+def main(tap):
+    E.require()
+    pd = E.Pushd("--max-queue", str(MAX_QUEUE), "--heartbeat", "30", "--poll-timeout", "20")
+    dev = E.Device()
+    common = E.unique_channel("common")
+    big = E.unique_channel("big")
+    both = "%s,%s" % (common, big)
+
+    # The stalled pair first, so that they are subscribed before any message.
+    stalled_sse = E.SseClient(pd.port, "/sub/" + both, rcvbuf=4096)
+    stalled_ws = E.RawWs(pd.port, "/sub/" + both, rcvbuf=4096, handshake=False)
+    readers = [Reader("sse", pd, common) for _ in range(N_SSE)] + \
+              [Reader("ws", pd, common) for _ in range(N_WS)] + \
+              [Reader("poll", pd, common) for _ in range(N_POLL)]
+    for r in readers:
+        r.open()
+    pd.wait_subscribers(big, {"sse": 1, "websocket": 1}, timeout=60)
+    pd.wait_subscribers(common, {"sse": N_SSE + 1, "websocket": N_WS + 1,
+                                 "longpoll": N_POLL}, timeout=60)
+    slow0 = slow_total(pd.stats())
+    rss0 = pd.rss_kb()
+    rss_max = rss0
+    tap.diag("pushd VmRSS with %d clients connected: %d kB" % (len(readers) + 2, rss0))
+
+    seq = 0
+    cut_after = None
+    small_pad = "x" * 150
+    big_payload = "y" * BIG_SIZE
+    t0 = time.monotonic()
+    for rnd in range(MAX_ROUNDS):
+        for i in range(ROUND_SMALL):
+            dev.publish(common, "seq=%d %s" % (seq, small_pad))
+            seq += 1
+            if i % (ROUND_SMALL // ROUND_BIG) == 0:
+                dev.publish(big, "big=%d %s" % (rnd, big_payload))
+        # Every reader catches up with the round before the next one.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rss_max = max(rss_max, pd.rss_kb() or 0)
+            if all(r.seq >= seq - 1 or r.error for r in readers):
+                break
+            time.sleep(0.05)
+        subs = pd.subscribers(big)
+        if subs.get("sse", 1) == 0 and subs.get("websocket", 1) == 0:
+            cut_after = rnd + 1
+            break
+    dev.publish(common, "seq=%d end" % seq)
+    seq += 1
+    tap.diag("%d rounds, %d common messages in %.1f s" % ((cut_after or MAX_ROUNDS), seq,
+                                                           time.monotonic() - t0))
+    tap.ok(cut_after is not None, "both stalled subscribers disconnected by pushd (after %s rounds, "
+           "%s KiB on big)" % (cut_after, (cut_after or MAX_ROUNDS) * ROUND_BIG * BIG_SIZE // 1024),
+           pd.subscribers(big))
+
+    for r in readers:
+        r.thread.join(max(1, r.deadline - time.monotonic()))
+        rss_max = max(rss_max, pd.rss_kb() or 0)
+    bad = []
+    for i, r in enumerate(readers):
+        problem = r.error or E.check_ids(r.items)
+        if problem is None and len(r.items) != seq:
+            problem = "%d of %d messages" % (len(r.items), seq)
+        if problem:
+            bad.append("%s #%d: %s" % (r.kind, i, problem))
+    tap.ok(not bad, "all %d readers got all %d messages once, in order" % (len(readers), seq),
+           "\n".join(bad[:10]))
+
+    # The stalled sockets, read now, end: pushd closed them.
+    events, eof = drain_sse(stalled_sse, 30)
+    tap.ok(eof, "stalled SSE socket: server closed the stream (%d events before)" % len(events))
+    last = events[-1] if events else {}
+    try:
+        reason = json.loads(last.get("data", "{}")).get("reason")
+    except ValueError:
+        reason = None
+    tap.ok(last.get("event") == "close" and reason == "slow consumer",
+           'stalled SSE: last event is close {"reason":"slow consumer"}',
+           last if last else "no events")
+    n_small = sum(1 for e in events if "seq=" in e.get("data", ""))
+    tap.ok(n_small < seq, "stalled SSE did not get the whole stream (%d of %d)" % (n_small, seq))
+    stalled_sse.close()
+
+    try:
+        stalled_ws.handshake(10)
+        code, frames, eof = stalled_ws.wait_close(30)
+    except (OSError, RuntimeError) as e:
+        code, frames, eof = None, 0, False
+        tap.diag("stalled WebSocket: %r" % e)
+    tap.ok(eof, "stalled WebSocket socket: server closed the connection (%d frames before)" % frames)
+    tap.eq(1008, code, "stalled WebSocket: close code 1008")
+    if stalled_ws.close_reason is not None:
+        tap.eq("slow consumer", stalled_ws.close_reason, "stalled WebSocket: close reason")
+    stalled_ws.close()
+
+    slow1 = slow_total(pd.stats())
+    tap.ok(slow1 - slow0 >= 2, "/stats counts the 2 slow disconnects (%d -> %d)" % (slow0, slow1))
+    tap.ok(rss_max - rss0 <= RSS_BOUND_KB,
+           "pushd VmRSS growth %d kB <= %d kB (base %d kB, peak %d kB)"
+           % (rss_max - rss0, RSS_BOUND_KB, rss0, rss_max))
+    dev.close()
+    tap.eq(0, pd.stop(), "pushd exits 0 on SIGTERM")
+
+
+E.run_main(main)
