@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * push_module - module lifetime: unloading is refused while /dev/push is
+ * open, and once closed the module unloads and loads again cleanly, with
+ * ids starting over at 1.  It reloads the module (with the parameters it
+ * had), so run it alone, last or in its own boot; it always leaves the
+ * module loaded.
+ *
+ * Needs CONFIG_MODULE_UNLOAD.  The module file is $PUSH_KO, default
+ * build/push.ko (relative to the repository, where tools/vm/run starts).
+ * Run as root: build/tests/kselftest/push_module
+ */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "push_util.h"
+
+#define MODNAME	"push"
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("PUSH_KO");
+
+	return p && *p ? p : "build/push.ko";
+}
+
+static int module_loaded(void)
+{
+	struct stat st;
+
+	return !stat("/sys/module/" MODNAME, &st);
+}
+
+/* "name=value name=value" from /sys/module/push/parameters; 0 or -errno. */
+static int saved_params(char *buf, size_t size)
+{
+	struct dirent *de;
+	size_t len = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	d = opendir(PUSH_PARAMS);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[300], val[64] = "";
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PUSH_PARAMS "%s", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(val, sizeof(val), f))
+			val[strcspn(val, "\n")] = '\0';
+		fclose(f);
+		if (val[0])
+			len += snprintf(buf + len, len < size ? size - len : 0,
+					"%s%s=%s", len ? " " : "", de->d_name, val);
+	}
+	closedir(d);
+	return len < size ? 0 : -E2BIG;
+}
+
+static int load_module(const char *params)
+{
+	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, MODNAME, O_NONBLOCK) ? -errno : 0;
+}
+
+FIXTURE(module) {
+	char params[512];
+	int have_ko;
+};
+
+FIXTURE_SETUP(module)
+{
+	struct stat st;
+
+	ASSERT_EQ(1, module_loaded());
+	ASSERT_EQ(0, saved_params(self->params, sizeof(self->params)));
+	self->have_ko = !stat(ko_path(), &st);
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	/* Whatever happened, leave the module loaded as we found it. */
+	if (!module_loaded() && self->have_ko)
+		load_module(self->params);
+}
+
+/* While a file is open, the module cannot be removed; the device keeps working. */
+TEST_F(module, unload_refused_while_open)
+{
+	int fd = push_open(0);
+	int ret;
+
+	ASSERT_NE(-1, fd);
+	ASSERT_LT(0, push_pub(fd, "mod", "before", 6, NULL));
+	ret = unload_module();
+	ASSERT_TRUE(ret == -EWOULDBLOCK || ret == -EBUSY) {
+		TH_LOG("delete_module with /dev/push open: %d (%s)", ret,
+		       strerror(-ret));
+	}
+	ASSERT_EQ(1, module_loaded());
+	ASSERT_LT(0, push_pub(fd, "mod", "after", 5, NULL));
+	close(fd);
+}
+
+/*
+ * Once closed it unloads (the device node goes away) and loads again with
+ * the same parameters, a fresh history and ids from 1.
+ */
+TEST_F(module, unload_and_reload)
+{
+	char params[512];
+	struct push_info info;
+	struct stat st;
+	int fd, ret;
+
+	if (!self->have_ko)
+		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, module_loaded());
+	ASSERT_EQ(-1, stat(PUSH_DEV, &st));
+	ASSERT_EQ(ENOENT, errno);
+
+	ret = load_module(self->params);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("finit_module %s \"%s\": %s", ko_path(), self->params,
+		       strerror(-ret));
+	}
+	ASSERT_EQ(1, module_loaded());
+	ASSERT_EQ(0, saved_params(params, sizeof(params)));
+	ASSERT_STREQ(self->params, params);
+
+	fd = push_open(O_NONBLOCK);
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(0, push_get_info(fd, &info));
+	ASSERT_EQ(1, info.next_id);
+	ASSERT_EQ(1, info.oldest_id);
+	ASSERT_EQ(0, info.retained);
+	ASSERT_EQ(0, info.channels);
+	ASSERT_EQ(1, push_pub(fd, "mod", "first", 5, NULL));
+	ASSERT_EQ(1, push_stat("messages"));
+	close(fd);
+}
+
+/* The module can be cycled repeatedly, with a reader open in between. */
+TEST_F(module, reload_cycles)
+{
+	int i, fd;
+
+	if (!self->have_ko)
+		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	for (i = 0; i < 3; i++) {
+		fd = push_open(0);
+		ASSERT_NE(-1, fd);
+		ASSERT_LT(0, push_pub(fd, "cycle", "x", 1, NULL));
+		close(fd);
+		ASSERT_EQ(0, unload_module());
+		ASSERT_EQ(0, load_module(self->params));
+	}
+	ASSERT_EQ(1, module_loaded());
+}
+
+TEST_HARNESS_MAIN
