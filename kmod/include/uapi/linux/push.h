@@ -151,9 +151,16 @@ struct push_chan_info {
 };
 
 #define PUSH_IOC_MAGIC		'P'
-/* Publish one message. Errors: EINVAL (bad channel, flags), EMSGSIZE, EFAULT, ENOSPC (too many channels). */
+/*
+ * Publish one message.
+ * Errors: EINVAL (bad channel, flags, empty), EMSGSIZE, EFAULT,
+ * ENOSPC (too many channels).
+ */
 #define PUSH_IOC_PUBLISH	_IOWR(PUSH_IOC_MAGIC, 1, struct push_publish)
-/* Restrict this reader to some channels. Errors: EINVAL, E2BIG (more than PUSH_FILTER_MAX), EFAULT. */
+/*
+ * Restrict this reader to some channels.
+ * Errors: EINVAL, E2BIG (more than PUSH_FILTER_MAX), EFAULT.
+ */
 #define PUSH_IOC_SET_FILTER	_IOW(PUSH_IOC_MAGIC, 2, struct push_filter)
 /* Read the device's state. Errors: EFAULT. */
 #define PUSH_IOC_INFO		_IOR(PUSH_IOC_MAGIC, 3, struct push_info)
