@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* config.h - pushd's settings, filled from the command line by main.c. */
+#ifndef PUSHD_CONFIG_H
+#define PUSHD_CONFIG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define PUSHD_VERSION "0.1"
+
+struct pushd_config {
+	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
+	socklen_t listen_len;
+	const char *device;		/* --device, default /dev/push */
+	char *token;			/* contents of --token-file, NULL without */
+	const char *allow_origin;	/* --allow-origin, NULL without */
+	char *cert_pem, *key_pem;	/* contents of --cert / --key */
+	const char *user;		/* --user */
+	unsigned int heartbeat;		/* --heartbeat seconds */
+	unsigned int poll_timeout;	/* --poll-timeout seconds */
+	size_t max_queue;		/* --max-queue bytes per client */
+	unsigned int max_conns;		/* --max-conns */
+	unsigned int max_conns_per_ip;	/* --max-conns-per-ip */
+	size_t conn_memory;		/* --conn-memory: MHD's pool per connection */
+	unsigned int max_msg_size;	/* the device's, from PUSH_IOC_INFO */
+	int verbose;			/* -v */
+};
+
+extern struct pushd_config pushd_cfg;
+
+/* Sets every field to its default. */
+void config_defaults(struct pushd_config *cfg);
+
+/* Parses "ADDR:PORT" or "[ADDR6]:PORT" into @cfg->listen; returns 0 or -EINVAL. */
+int config_parse_listen(struct pushd_config *cfg, const char *s);
+
+#endif
