@@ -52,6 +52,7 @@ PROGS := $(if $(PUSHD_SRCS),$(BIN)/pushd) $(if $(PUSHCTL_SRCS),$(BIN)/pushctl)
 
 .PHONY: all module progs tests check check-host check-vm demo clean kernel ksft-headers checkpatch sparse
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: module progs tests
 
