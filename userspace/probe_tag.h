@@ -50,4 +50,41 @@ size_t probe_stats_json(char *out, size_t cap);
 /* Name of a transport id: "longpoll", "sse", "websocket" or "untagged". */
 const char *probe_transport_name(int transport);
 
+/* What the pinned maps hold, summed: closed and live connections. */
+struct probe_row {
+	uint64_t conns;		/* connections seen (closed + live) */
+	uint64_t live;		/* of them, still open */
+	uint64_t delivered;	/* messages pushd delivered on them */
+	uint64_t timed;		/* closed ones whose opening we saw */
+	uint64_t lifetime_ns;	/* their summed lifetime */
+	uint64_t tx_bytes, tx_segs, tx_payload;	/* IP bytes, segments, TCP payload */
+	uint64_t rx_bytes, rx_segs, rx_payload;
+	uint64_t retrans;
+	uint64_t syscalls, syscall_ns;	/* pushd's syscalls on their fds */
+	double cpu_ns;		/* pushd's CPU apportioned by syscall time */
+};
+
+struct probe_lat {
+	uint64_t count, sum_ns, max_ns;
+	uint64_t p50_ns, p99_ns;	/* upper bounds of log2 buckets */
+};
+
+struct probe_report {
+	struct probe_row tr[PUSH_TRANSPORT_MAX];	/* by PUSH_TRANSPORT_* */
+	uint64_t cpu_ns;		/* pushd's threads on CPU */
+	uint64_t syscalls, syscall_ns;	/* pushd's syscalls on no connection */
+	uint64_t conns_opened;
+	uint64_t dev_reads, dev_records, dev_bytes;
+	uint64_t published, published_bytes;
+	struct probe_lat lat[2];	/* publish->commit, commit->pushd */
+};
+
+/* Read the pinned maps into @r; returns 0, or -errno (-ENOENT: not
+ * attached). */
+int probe_report_read(struct probe_report *r);
+
+/* Format @r as one JSON object into @out (NUL terminated); returns its
+ * length, or 0 if @cap is too small. */
+size_t probe_report_json(const struct probe_report *r, char *out, size_t cap);
+
 #endif /* PUSH_PROBE_TAG_H */
