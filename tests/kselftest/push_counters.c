@@ -2,7 +2,7 @@
 /*
  * push_counters - the device's state as user space sees it: the global
  * counters in /sys/class/misc/push/stats/, PUSH_IOC_INFO,
- * PUSH_IOC_CHAN_INFO and the debugfs channel list.
+ * PUSH_IOC_CHAN_INFO, the debugfs channel list and the tracepoints.
  *
  * Nothing else may use /dev/push while this runs (counters are global).
  * Run as root with the module loaded: build/tests/kselftest/push_counters
@@ -16,6 +16,9 @@
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define DEBUGFS_MAGIC_NR 0x64626720	/* from linux/magic.h */
+#define TRACEFS		"/sys/kernel/tracing"
+#define TRACEFS_MAGIC_NR 0x74726163
+#define PUSH_EVENTS	TRACEFS "/events/push"
 
 FIXTURE(counters) {
 	int fd;
@@ -183,6 +186,147 @@ TEST_F(counters, debugfs_channels)
 	}
 	fclose(f);
 	ASSERT_EQ(1, found);
+}
+
+/* The push tracepoints: their fields, and one event per publish/read. */
+FIXTURE(trace) {
+	int fd;
+	int ok;
+};
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Returns 1 if @event's format file declares @field. */
+static int has_field(const char *event, const char *field)
+{
+	char path[256], line[256], want[80];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PUSH_EVENTS "/%s/format", event);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), " %s;", field);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "field:") && strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+FIXTURE_SETUP(trace)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	self->fd = push_open(O_NONBLOCK);
+	ASSERT_NE(-1, self->fd);
+	if (statfs(TRACEFS, &sfs) || sfs.f_type != TRACEFS_MAGIC_NR) {
+		if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+			SKIP(return, "tracefs not mounted: %s", strerror(errno));
+	}
+	if (stat(PUSH_EVENTS, &st))
+		SKIP(return, "no " PUSH_EVENTS);
+	self->ok = 1;
+}
+
+FIXTURE_TEARDOWN(trace)
+{
+	if (self->ok) {
+		write_file(PUSH_EVENTS "/enable", "0");
+		write_file(TRACEFS "/trace", "");
+	}
+	close(self->fd);
+}
+
+/* Each tracepoint declares the fields docs/ABI.txt promises. */
+TEST_F(trace, fields)
+{
+	static const char *const want[][2] = {
+		{ "push_publish", "id" }, { "push_publish", "write_ns" },
+		{ "push_publish", "commit_ns" }, { "push_publish", "len" },
+		{ "push_publish", "chan" },
+		{ "push_read", "first_id" }, { "push_read", "last_id" },
+		{ "push_read", "bytes" }, { "push_read", "count" },
+		{ "push_record_read", "id" }, { "push_record_read", "age_ns" },
+	};
+	unsigned int i;
+
+	if (!self->ok)
+		return;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int found = has_field(want[i][0], want[i][1]);
+
+		if (!found)
+			TH_LOG("event %s has no field %s", want[i][0], want[i][1]);
+		ASSERT_EQ(1, found);
+	}
+}
+
+/* A publish and a read of two records fire the events with their values. */
+TEST_F(trace, events_fire)
+{
+	unsigned long long a, b, c, d, wns = 0, cns = 0;
+	int pubs = 0, reads = 0, recs = 0;
+	char line[512], chan[80], buf[4096];
+	int64_t cur, id;
+	unsigned int len;
+	FILE *f;
+	char *p;
+
+	if (!self->ok)
+		return;
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(PUSH_EVENTS "/enable", "1"));
+	cur = push_seek(self->fd, 0, SEEK_END);
+	ASSERT_LT(0, cur);
+	id = push_pub(self->fd, "trc", "abc", 3, NULL);
+	ASSERT_EQ(cur, id);
+	ASSERT_EQ(6, push_write_str(self->fd, "@trc d"));
+	ASSERT_EQ(2 * (PUSH_HDR + 8), read(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, write_file(PUSH_EVENTS "/enable", "0"));
+
+	f = fopen(TRACEFS "/trace", "re");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if ((p = strstr(line, "push_publish: "))) {
+			ASSERT_EQ(5, sscanf(p, "push_publish: id=%llu len=%u chan=%79s write_ns=%llu commit_ns=%llu",
+					    &a, &len, chan, &wns, &cns));
+			ASSERT_EQ(id + pubs, a);
+			ASSERT_EQ(pubs ? 1 : 3, len);
+			ASSERT_STREQ("trc", chan);
+			ASSERT_LE(wns, cns);
+			pubs++;
+		} else if ((p = strstr(line, "push_read: "))) {
+			ASSERT_EQ(4, sscanf(p, "push_read: first_id=%llu last_id=%llu count=%llu bytes=%llu",
+					    &a, &b, &c, &d));
+			ASSERT_EQ(id, a);
+			ASSERT_EQ(id + 1, b);
+			ASSERT_EQ(2, c);
+			ASSERT_EQ(2 * (PUSH_HDR + 8), d);
+			reads++;
+		} else if ((p = strstr(line, "push_record_read: "))) {
+			ASSERT_EQ(2, sscanf(p, "push_record_read: id=%llu age_ns=%llu",
+					    &a, &b));
+			ASSERT_EQ(id + recs, a);
+			ASSERT_LT(0, b);
+			recs++;
+		}
+	}
+	fclose(f);
+	ASSERT_EQ(2, pubs);
+	ASSERT_EQ(1, reads);
+	ASSERT_EQ(2, recs);
 }
 
 TEST_HARNESS_MAIN

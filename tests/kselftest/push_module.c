@@ -177,4 +177,58 @@ TEST_F(module, reload_cycles)
 	ASSERT_EQ(1, module_loaded());
 }
 
+/* At most max_channels channels: a message on one more fails with ENOSPC. */
+TEST_F(module, max_channels)
+{
+	char params[600];
+	int fd;
+
+	if (!self->have_ko)
+		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	/* A later parameter overrides the saved one. */
+	snprintf(params, sizeof(params), "%s max_channels=3", self->params);
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(params));
+	fd = push_open(0);
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(1, push_pub(fd, "c1", "x", 1, NULL));
+	ASSERT_EQ(2, push_pub(fd, "c2", "x", 1, NULL));
+	ASSERT_EQ(3, push_pub(fd, "c3", "x", 1, NULL));
+	ASSERT_EQ(-ENOSPC, push_pub(fd, "c4", "x", 1, NULL));
+	ASSERT_EQ(-1, write(fd, "@c5 x", 5));
+	ASSERT_EQ(ENOSPC, errno);
+	ASSERT_EQ(2, push_stat("rejected"));
+	/* Existing channels still take messages, with the next id. */
+	ASSERT_EQ(4, push_pub(fd, "c2", "y", 1, NULL));
+	ASSERT_EQ(3, push_stat("channels"));
+	close(fd);
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(self->params));
+}
+
+/* Absurd parameters make the load fail with EINVAL. */
+TEST_F(module, bad_params)
+{
+	static const char *const bad[] = {
+		"ring_size=100", "ring_size=2147483648", "max_msg_size=0",
+		"ring_size=4096 max_msg_size=4096", "max_channels=0",
+		"mode=01777",
+	};
+	unsigned int i;
+
+	if (!self->have_ko)
+		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	ASSERT_EQ(0, unload_module());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = load_module(bad[i]);
+
+		if (ret != -EINVAL)
+			TH_LOG("load with \"%s\": %d", bad[i], ret);
+		ASSERT_EQ(-EINVAL, ret);
+		ASSERT_EQ(0, module_loaded());
+	}
+	ASSERT_EQ(0, load_module(self->params));
+	ASSERT_EQ(1, module_loaded());
+}
+
 TEST_HARNESS_MAIN

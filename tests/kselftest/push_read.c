@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "kselftest_harness.h"
 #include "push_util.h"
@@ -335,6 +337,134 @@ TEST_F(reader, interrupted_read)
 	ASSERT_EQ(self->start, push_seek(self->rd, 0, SEEK_CUR));
 }
 
+/* A zero-length read returns 0 and moves nothing. */
+TEST_F(reader, zero_length)
+{
+	ASSERT_LT(0, push_pub(self->fd, "z", "x", 1, NULL));
+	ASSERT_EQ(0, read(self->rd, self->buf, 0));
+	ASSERT_EQ(self->start, push_seek(self->rd, 0, SEEK_CUR));
+}
+
+/* dup()ed descriptors share one cursor; pread's offset is ignored. */
+TEST_F(reader, dup_shares_cursor)
+{
+	int d = dup(self->rd);
+	ssize_t n;
+
+	ASSERT_NE(-1, d);
+	ASSERT_LT(0, push_pub(self->fd, "d", "1", 1, NULL));
+	ASSERT_LT(0, push_pub(self->fd, "d", "2", 1, NULL));
+	ASSERT_EQ(1, push_read_msgs(d, self->buf, PUSH_HDR + 8, self->m, MAX_MSGS));
+	ASSERT_EQ(self->start, self->m[0].id);
+	ASSERT_EQ(self->start + 1, push_seek(self->rd, 0, SEEK_CUR));
+	n = pread(self->rd, self->buf, BUF_SIZE, 0);
+	ASSERT_EQ(1, push_parse(self->buf, n, self->m, MAX_MSGS));
+	ASSERT_EQ(self->start + 1, self->m[0].id);
+	close(d);
+}
+
+/* readv() fills its vectors in order as one buffer of whole records. */
+TEST_F(reader, readv_whole_records)
+{
+	char a[PUSH_HDR + 4], b[PUSH_HDR + 12 + 3];	/* the 1st record straddles them */
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	char joined[sizeof(a) + sizeof(b)];
+	ssize_t n;
+
+	ASSERT_LT(0, push_pub(self->fd, "v", "1", 1, NULL));
+	ASSERT_LT(0, push_pub(self->fd, "v", "2", 1, NULL));
+	ASSERT_LT(0, push_pub(self->fd, "v", "3", 1, NULL));
+	n = readv(self->rd, iov, 2);
+	ASSERT_EQ(2 * (PUSH_HDR + 8), n);
+	memcpy(joined, a, sizeof(a));
+	memcpy(joined + sizeof(a), b, sizeof(b));
+	ASSERT_EQ(2, push_parse(joined, n, self->m, MAX_MSGS));
+	ASSERT_EQ(self->start, self->m[0].id);
+	ASSERT_EQ('2', self->m[1].data[0]);
+	ASSERT_EQ(self->start + 2, push_seek(self->rd, 0, SEEK_CUR));
+}
+
+/*
+ * A bad buffer: EFAULT when no record could be copied, else the whole
+ * records copied before the fault; nothing is lost either way.
+ */
+TEST_F(reader, bad_buffer)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *page = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t rec = PUSH_HDR + 8;
+	ssize_t n;
+
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, munmap(page + psz, psz));
+	ASSERT_LT(0, push_pub(self->fd, "f", "1", 1, NULL));
+	ASSERT_LT(0, push_pub(self->fd, "f", "2", 1, NULL));
+	ASSERT_EQ(-1, read(self->rd, page + psz, BUF_SIZE));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(self->start, push_seek(self->rd, 0, SEEK_CUR));
+	/* Room for one record before the hole: that one is returned. */
+	n = read(self->rd, page + psz - rec - rec / 2, 4 * rec);
+	ASSERT_EQ(rec, n);
+	ASSERT_EQ(1, push_parse(page + psz - rec - rec / 2, n, self->m, MAX_MSGS));
+	ASSERT_EQ(self->start, self->m[0].id);
+	ASSERT_EQ(1, push_read_msgs(self->rd, self->buf, BUF_SIZE, self->m, MAX_MSGS));
+	ASSERT_EQ(self->start + 1, self->m[0].id);
+	munmap(page, psz);
+}
+
+struct shared_reader {
+	pthread_t thread;
+	int fd;
+	int count;
+	uint64_t ids[64];
+};
+
+static void *shared_reader_fn(void *arg)
+{
+	struct shared_reader *s = arg;
+	char buf[PUSH_HDR + 16];
+	struct push_msg m;
+
+	/* One record per read; stop at EAGAIN. */
+	while (s->count < 64) {
+		ssize_t n = read(s->fd, buf, sizeof(buf));
+
+		if (n <= 0 || push_parse(buf, n, &m, 1) != 1)
+			break;
+		s->ids[s->count++] = m.id;
+	}
+	return NULL;
+}
+
+/* Concurrent reads of one open file get distinct records, none twice. */
+TEST_F(reader, shared_file_distinct)
+{
+	struct shared_reader s[2] = { { .fd = self->rd }, { .fd = self->rd } };
+	uint64_t seen[64] = { 0 };
+	int i, j, total;
+
+	if (!(variant->flags & O_NONBLOCK))
+		SKIP(return, "covered by the non-blocking variant");
+	for (i = 0; i < 60; i++)
+		ASSERT_LT(0, push_pub(self->fd, "sh", "x", 1, NULL));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&s[i].thread, NULL,
+					    shared_reader_fn, &s[i]));
+	for (i = 0; i < 2; i++)
+		pthread_join(s[i].thread, NULL);
+	total = s[0].count + s[1].count;
+	ASSERT_EQ(60, total);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < s[i].count; j++) {
+			uint64_t k = s[i].ids[j] - self->start;
+
+			ASSERT_GT(60, k);
+			ASSERT_EQ(0, seen[k]);
+			seen[k] = 1;
+		}
+}
+
 /* Channel filters: a reader sees only its channels, up to 64 of them. */
 FIXTURE(filter) {
 	int fd;
@@ -426,6 +556,10 @@ TEST_F(filter, limits)
 	ASSERT_EQ(-E2BIG, push_set_filter(self->rd, list));
 	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, "ok,bad/name"));
 	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, "a b"));
+	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, "a,,b"));
+	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, "a,"));
+	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, ",a"));
+	ASSERT_EQ(-EINVAL, push_set_filter(self->rd, ","));
 	ASSERT_EQ(-EINVAL, push_set_filter(self->rd,
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:"));
 	/* A failed call leaves the previous filter in place. */
@@ -433,6 +567,45 @@ TEST_F(filter, limits)
 	ASSERT_LT(0, push_pub(self->fd, "zz", "out", 3, NULL));
 	ASSERT_EQ(1, push_read_msgs(self->rd, self->buf, BUF_SIZE, self->m, MAX_MSGS));
 	ASSERT_STREQ("c0", self->m[0].chan);
+}
+
+/* Duplicate names are merged: 64 distinct names plus repeats are fine. */
+TEST_F(filter, duplicates_merged)
+{
+	char list[PUSH_FILTER_MAX * 16 + 16];
+	struct push_filter f = { 0 };
+	int i, len = 0;
+
+	for (i = 0; i < PUSH_FILTER_MAX; i++)
+		len += sprintf(list + len, "%sd%d", i ? "," : "", i);
+	for (i = 0; i < 10; i++)
+		len += sprintf(list + len, ",d%d", i);
+	ASSERT_EQ(0, push_set_filter(self->rd, list));
+	/* Flags must be 0. */
+	f.names = (uintptr_t)"d1";
+	f.len = 2;
+	f.flags = 1;
+	ASSERT_EQ(-1, ioctl(self->rd, PUSH_IOC_SET_FILTER, &f));
+	ASSERT_EQ(EINVAL, errno);
+	/* A bad address. */
+	f.flags = 0;
+	f.names = 8;
+	ASSERT_EQ(-1, ioctl(self->rd, PUSH_IOC_SET_FILTER, &f));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+/* Setting a filter does not move the cursor. */
+TEST_F(filter, keeps_cursor)
+{
+	int64_t c = push_seek(self->rd, 0, SEEK_CUR), id;
+
+	ASSERT_LT(0, c);
+	id = push_pub(self->fd, "kc", "1", 1, NULL);
+	ASSERT_EQ(c, id);
+	ASSERT_EQ(0, push_set_filter(self->rd, "kc"));
+	ASSERT_EQ(c, push_seek(self->rd, 0, SEEK_CUR));
+	ASSERT_EQ(1, push_read_msgs(self->rd, self->buf, BUF_SIZE, self->m, MAX_MSGS));
+	ASSERT_EQ(id, self->m[0].id);
 }
 
 /* A filter of length 0 clears it: every channel again. */

@@ -127,6 +127,20 @@ TEST_F(seek, past_next_id)
 	ASSERT_EQ(EAGAIN, errno);
 }
 
+/* Bad offsets and whences are EINVAL and move nothing. */
+TEST_F(seek, bad_arguments)
+{
+	ASSERT_EQ(self->ids[2], push_seek(self->rd, self->ids[2], SEEK_SET));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, -1, SEEK_SET));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, 1, SEEK_CUR));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, -1, SEEK_CUR));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, -1, SEEK_END));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, 1, SEEK_END));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, 0, SEEK_DATA));
+	ASSERT_EQ(-EINVAL, push_seek(self->rd, 0, 42));
+	ASSERT_EQ(self->ids[2], push_seek(self->rd, 0, SEEK_CUR));
+}
+
 /* A filtered reader seeking to an id reads its own channels from there. */
 TEST_F(seek, set_id_filtered)
 {

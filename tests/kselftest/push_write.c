@@ -6,6 +6,7 @@
  * Run as root with the module loaded: build/tests/kselftest/push_write
  */
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "kselftest_harness.h"
 #include "push_util.h"
@@ -213,6 +214,30 @@ TEST_F(pub, time_is_realtime)
 	ASSERT_GE(after, self->m[0].time_ns);
 }
 
+/* writev() is one message of all its vectors; pwrite's offset is ignored. */
+TEST_F(pub, writev_one_message)
+{
+	struct iovec iov[3] = {
+		{ "@wv ", 4 }, { "part one, ", 10 }, { "part two\n", 9 },
+	};
+
+	ASSERT_EQ(23, writev(self->fd, iov, 3));
+	expect_msg(_metadata, self, "wv", "part one, part two", 18);
+	ASSERT_EQ(6, pwrite(self->fd, "@pw x\n", 6, 12345));
+	expect_msg(_metadata, self, "pw", "x", 1);
+}
+
+/* Unknown ioctls fail with ENOTTY. */
+TEST_F(pub, unknown_ioctl)
+{
+	char arg[256] = { 0 };
+
+	ASSERT_EQ(-1, ioctl(self->fd, _IOR(PUSH_IOC_MAGIC, 99, int), arg));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, _IO('x', 1), arg));
+	ASSERT_EQ(ENOTTY, errno);
+}
+
 /* A payload of exactly max_msg_size is accepted by write and ioctl. */
 TEST_F(pub, max_size_accepted)
 {
@@ -247,6 +272,7 @@ enum bad_kind {
 	BAD_PUB_FAULT,		/* ioctl with an unmapped data pointer */
 	BAD_PUB_FLAGS,		/* ioctl with flags != 0 */
 	BAD_PUB_CHAN_LEN,	/* ioctl with chan_len 65 */
+	BAD_PUB_RESERVED,	/* ioctl with reserved != 0 */
 	BAD_PUB_ARG_FAULT,	/* ioctl with an unmapped argument */
 };
 
@@ -292,6 +318,7 @@ FIXTURE_VARIANT_ADD(reject, pub_too_big) { BAD_PUB_TOO_BIG, NULL, "p", EMSGSIZE 
 FIXTURE_VARIANT_ADD(reject, pub_fault) { BAD_PUB_FAULT, NULL, "p", EFAULT };
 FIXTURE_VARIANT_ADD(reject, pub_flags) { BAD_PUB_FLAGS, "x", "p", EINVAL };
 FIXTURE_VARIANT_ADD(reject, pub_chan_len) { BAD_PUB_CHAN_LEN, "x", NULL, EINVAL };
+FIXTURE_VARIANT_ADD(reject, pub_reserved) { BAD_PUB_RESERVED, "x", "p", EINVAL };
 FIXTURE_VARIANT_ADD(reject, pub_arg_fault) { BAD_PUB_ARG_FAULT, NULL, NULL, EFAULT };
 
 FIXTURE_SETUP(reject)
@@ -385,6 +412,10 @@ TEST_F(reject, stores_nothing)
 		break;
 	case BAD_PUB_FLAGS:
 		pub.flags = 1;
+		ret = ioctl(self->fd, PUSH_IOC_PUBLISH, &pub);
+		break;
+	case BAD_PUB_RESERVED:
+		pub.reserved = 1;
 		ret = ioctl(self->fd, PUSH_IOC_PUBLISH, &pub);
 		break;
 	case BAD_PUB_CHAN_LEN:
