@@ -486,8 +486,8 @@ def connect(port, timeout=10.0, rcvbuf=None):
     return s
 
 
-def request_bytes(method, path, headers=None, body=b""):
-    h = {"Host": "127.0.0.1"}
+def request_bytes(method, path, headers=None, body=b"", port=None):
+    h = {"Host": "127.0.0.1" if port is None else "127.0.0.1:%d" % port}
     h.update(headers or {})
     if body or method in ("POST", "PUT"):
         h["Content-Length"] = str(len(body))
@@ -503,7 +503,7 @@ def http(port, method, path, headers=None, body=b"", timeout=10.0):
     h.update(headers or {})
     deadline = time.monotonic() + timeout
     with connect(port, timeout) as s:
-        s.sendall(request_bytes(method, path, h, body))
+        s.sendall(request_bytes(method, path, h, body, port))
         rd = Reader(s)
         status, hdrs = read_head(rd, deadline)
         data = b"" if method == "HEAD" else BodyReader(rd, hdrs).read_all(deadline)
@@ -599,7 +599,7 @@ class SseClient:
         h = {"Accept": "text/event-stream"}
         h.update(headers or {})
         self.sock = connect(port, timeout, rcvbuf)
-        self.sock.sendall(request_bytes("GET", path, h))
+        self.sock.sendall(request_bytes("GET", path, h, port=port))
         self.rd = Reader(self.sock)
         self.status = None
         self.headers = None
@@ -670,7 +670,7 @@ class RawWs:
         h = {"Upgrade": "websocket", "Connection": "Upgrade",
              "Sec-WebSocket-Key": self.key, "Sec-WebSocket-Version": "13"}
         h.update(headers or {})
-        self.sock.sendall(request_bytes("GET", path, h))
+        self.sock.sendall(request_bytes("GET", path, h, port=port))
         self.status = self.headers = None
         if handshake:
             self.handshake(timeout)
