@@ -36,6 +36,7 @@ extern const char www_index_html[];
 extern const size_t www_index_html_len;
 
 static struct MHD_Daemon *http_daemon;
+static struct http_ctx http_headers_only;	/* con_cls between the first and second call */
 static int http_pubfd = -1, http_infofd = -1;
 
 static const struct push_transport *const transports[] = {
@@ -419,12 +420,25 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 
 	(void)cls;
 	(void)version;
-	if (*con_cls) {
+	if (*con_cls == &http_headers_only) {
+		/* second call: the request is complete, a response keeps the connection */
+		*con_cls = NULL;
+	} else if (*con_cls) {
 		struct http_ctx *ctx = *con_cls;
 
 		return ctx->again(ctx, conn, upload, upload_size);
+	} else {
+		/*
+		 * First call, headers only.  MHD closes the connection after a
+		 * response queued now, so answer on the next call (POST /pub
+		 * sets up its body collector now, and answers at the end).
+		 */
+		stat_add(&pushd_stats.requests, 1);
+		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
+			return http_pub_post(conn, url + 5, con_cls);
+		*con_cls = &http_headers_only;
+		return MHD_YES;
 	}
-	stat_add(&pushd_stats.requests, 1);
 
 	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
 		return http_preflight(conn);
@@ -434,8 +448,6 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		return http_sub(conn, url + 5, con_cls);
 	}
 	if (!strncmp(url, "/pub/", 5)) {
-		if (!strcmp(method, MHD_HTTP_METHOD_POST))
-			return http_pub_post(conn, url + 5, con_cls);
 		if (get)
 			return http_pub_get(conn, url + 5);
 		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to publish, GET for state");
@@ -464,7 +476,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (ctx) {
+	if (ctx && ctx != &http_headers_only) {
 		*con_cls = NULL;
 		ctx->done(ctx);
 	}
@@ -501,6 +513,7 @@ int http_start(int pubfd, int infofd)
 		flags |= MHD_USE_TLS;
 
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);
 	OPT(MHD_OPTION_SOCK_ADDR, 0, &pushd_cfg.listen);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pushd_cfg.conn_memory, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_INCREMENT, 512, NULL);
@@ -512,7 +525,6 @@ int http_start(int pubfd, int infofd)
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL);
-	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);
 	if (pushd_cfg.cert_pem) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, pushd_cfg.cert_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, pushd_cfg.key_pem);
