@@ -132,9 +132,10 @@ vmrss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# pub CHANNEL TEXT: publish TEXT on CHANNEL with one write().
+# pub CHANNEL TEXT: publish TEXT on CHANNEL with one write() (the shell's
+# printf may split a multi-line text into several writes; dd does not).
 pub() {
-	printf '@%s %s\n' "$1" "$2" >"$PUSH_DEVICE"
+	printf '@%s %s\n' "$1" "$2" | dd of="$PUSH_DEVICE" bs=1M iflag=fullblock status=none
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.

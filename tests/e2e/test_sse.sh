@@ -16,11 +16,24 @@ events() {
 	$PY "$E2E_DIR/e2elib.py" sse "$1" | jq -s .
 }
 
+# datas FILE: the decoded "data" of each event of a captured stream, for diagnostics.
+datas() {
+	events "$1" | jq -c '[.[] | select(.event) | {event, id, data: (.data | fromjson? // .)}]'
+}
+
 # sse OUT SECONDS URL [CURL ARGS...]: subscribe in the background for SECONDS.
 sse() {
 	local out=$1 secs=$2 url=$3
 	shift 3
 	curl -sN -m "$secs" -D "$out.h" -o "$out" -H 'Accept: text/event-stream' "$@" "$url" &
+}
+
+# ok_d STREAM NAME CMD...: check, showing the stream's events if it fails.
+ok_d() {
+	local f=$1 name=$2
+	shift 2
+	"$@" >/dev/null 2>&1
+	ok $? "$name" "$(datas "$f")"
 }
 
 sse "$T/s1" 8 "$BASE/sub/$CH"
@@ -44,7 +57,7 @@ check "each data is one JSON object" \
 	jq -e '[.[] | select(.event) | .data | fromjson | type] == ["object","object","object"]' "$T/e1"
 check "id: line equals the JSON id of each message" \
 	jq -e 'all(.[] | select(.event); (.id | tonumber) == (.data | fromjson | .id))' "$T/e1"
-check "payloads intact, in order (multi-line one included)" \
+ok_d "$T/s1" "payloads intact, in order (multi-line one included)" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["first","line one\nline two\r\nline three","third: {\"json\":\"in payload\"}"]' "$T/e1"
 check "channel field is the channel" \
 	jq -e --arg c "$CH" 'all(.[] | select(.event); (.data | fromjson | .channel) == $c)' "$T/e1"
@@ -62,7 +75,7 @@ wait_subscribers "$CH" sse 1
 pub "$CH" live
 wait $C2
 events "$T/s2" >"$T/e2"
-check "Last-Event-ID resume: messages after it, then live" \
+ok_d "$T/s2" "Last-Event-ID resume: messages after it, then live" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["line one\nline two\r\nline three","third: {\"json\":\"in payload\"}","live"]' "$T/e2"
 check "resumed ids strictly increase from after Last-Event-ID" \
 	jq -e --argjson f "$ID1" '[.[] | select(.event) | .id | tonumber] | .[0] > $f and . == (sort | unique)' "$T/e2"
@@ -72,7 +85,7 @@ sse "$T/s3" 3 "$BASE/sub/$CH?since=$ID3"
 C3=$!
 sse "$T/s4" 3 "$BASE/sub/$CH?since=oldest"
 wait $C3 $!
-check "?since=N resume" jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["live"]' <(events "$T/s3")
+ok_d "$T/s3" "?since=N resume" jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["live"]' <(events "$T/s3")
 check "?since=oldest replays the 4 retained" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] | length == 4 and .[0] == "first"' <(events "$T/s4")
 
