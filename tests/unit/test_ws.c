@@ -395,6 +395,16 @@ static void test_sequences(void)
 	      "close with code and reason; later frames ignored");
 	run_free(&r);
 
+	/* A close may come in the middle of a fragmented message. */
+	n = put_frame(in, 0, WS_OP_BINARY, 0, "part", 4);
+	n = put_frame(in, n, WS_OP_CLOSE, 1, "\x0f\xa0", 2);
+	n = put_frame(in, n, WS_OP_CONT, 1, "rest", 4);
+	same = parse_all_ways(&r, in, n, 100);
+	CHECK(same && r.n == 1 && r.ev[0].type == WS_EV_CLOSE &&
+	      r.ev[0].code == 4000 && r.ev[0].len == 0,
+	      "close inside a fragmented message; the rest ignored");
+	run_free(&r);
+
 	/* A close without payload reports 1005. */
 	n = put_frame(in, 0, WS_OP_CLOSE, 1, "", 0);
 	parse_all_ways(&r, in, n, 100);
@@ -447,6 +457,14 @@ static void test_sequences(void)
 		CHECK(ws_parse(&p, in, n, &used, &ev) == WS_EV_TEXT &&
 		      ev.data == NULL && ev.len == 6,
 		      "message without buffer: NULL data, its length");
+		n = put_frame(in, 0, WS_OP_BINARY, 1, "\xff\xfe", 2);
+		CHECK(ws_parse(&p, in, n, &used, &ev) == WS_EV_BINARY &&
+		      ev.data == NULL && ev.len == 2 && used == n,
+		      "binary without buffer: skipped, counted");
+		n = put_frame(in, 0, WS_OP_BINARY, 1, "0123456789a", 11);
+		CHECK(ws_parse(&p, in, n, &used, &ev) == WS_EV_ERROR &&
+		      ev.code == WS_CLOSE_TOO_BIG,
+		      "the cap applies without a buffer too");
 	}
 }
 
