@@ -279,6 +279,8 @@ TEST_F_TIMEOUT(stress, every_message_once, 300)
 {
 	uint64_t total = (uint64_t)WRITERS * variant->per_writer;
 	uint64_t t0 = push_now_ns(CLOCK_MONOTONIC), first, ms;
+	int64_t overruns = push_stat("overruns"), lost = push_stat("lost");
+	uint64_t gaps = 0, lost_sum = 0;
 	int i, w;
 
 	first = push_next_id(self->w[0].fd);
@@ -316,10 +318,17 @@ TEST_F_TIMEOUT(stress, every_message_once, 300)
 			TH_LOG("reader %d: %s", i, rd->err);
 		ASSERT_EQ(0, rd->err[0]);
 		ASSERT_EQ(rd->want, rd->msgs + rd->lost);
+		gaps += rd->gaps;
+		lost_sum += rd->lost;
 		/* Without loss, each writer's messages all arrived. */
 		for (w = 0; w < WRITERS && !rd->gaps; w++)
 			ASSERT_EQ(variant->filtered && w > 1 ? 0 : variant->per_writer,
 				  rd->per_writer[w]);
+	}
+	/* The global counters saw the same gaps (nothing else reads now). */
+	if (overruns >= 0 && lost >= 0) {
+		ASSERT_EQ(overruns + gaps, push_stat("overruns"));
+		ASSERT_EQ(lost + lost_sum, push_stat("lost"));
 	}
 	pthread_barrier_destroy(&start_line);
 }
