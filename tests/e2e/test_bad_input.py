@@ -128,7 +128,10 @@ def main(tap):
     tap.ok(st in (400, 426), "upgrade without Sec-WebSocket-Key -> 400 (got %d)" % st)
 
     for name, path in BAD_URLS:
-        st, h, body = E.http(pd.port, "GET", path, timeout=10)
+        try:
+            st, h, body = E.http(pd.port, "GET", path, timeout=10)
+        except (OSError, ValueError, EOFError) as e:
+            st, h, body = 0, {}, repr(e).encode()
         ctype = h.get("content-type", "")
         tap.ok(st == 400 and ctype.startswith("text/plain") and readable(body),
                "GET %s (%s) -> 400 text/plain with a message" % (path[:40], name),
@@ -145,6 +148,7 @@ def main(tap):
     # POST /pub: bad channel, empty body, oversize body.
     cases = [("bad channel", "/pub/a!b", b"x", 400),
              ("65-char channel", "/pub/" + "y" * 65, b"x", 400),
+             ("NUL-escaped channel (a%00b must not mean a)", "/pub/a%00b", b"x", 400),
              ("empty body", "/pub/" + ch, b"", 400)]
     for name, path, body, want in cases:
         st, h, rb = E.http(pd.port, "POST", path, body=body, timeout=10)
