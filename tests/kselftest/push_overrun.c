@@ -6,10 +6,11 @@
  * filtered reader.
  *
  * The tests adapt to the ring: they publish until the history wraps, as
- * PUSH_IOC_INFO reports it.  Run them with the default ring and with a
- * small one (faster, more wraps):
+ * PUSH_IOC_INFO reports it.  They run with the default ring, and with a
+ * small one as push_overrun_small (more wraps):
  *   tools/vm/run -- build/tests/kselftest/push_overrun
- *   tools/vm/run --param ring_size=65536 -- build/tests/kselftest/push_overrun
+ *   tools/vm/run --param ring_size=65536 --param max_msg_size=4096 -- \
+ *	build/tests/kselftest/push_overrun_small
  */
 #include <poll.h>
 #include <sys/epoll.h>
