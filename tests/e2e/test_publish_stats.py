@@ -74,6 +74,7 @@ def main(tap):
                {k: conns[k] for k in ("longpoll", "sse", "websocket")},
                "/stats%s counts one subscriber of each transport" % path)
 
+    s0 = stats
     st, h, body = E.http_json(pd.port, "POST", "/pub/" + ch, body=b"posted \xe2\x9c\x93")
     tap.eq(201, st, "POST /pub/CH -> 201")
     tap.ok(h.get("content-type", "").startswith("application/json"), "201 is application/json", h)
@@ -93,6 +94,17 @@ def main(tap):
     st, _, lp = lp_result.get("r", (0, {}, None))
     tap.ok(st == 200 and isinstance(lp, dict) and [x.get("id") for x in lp.get("messages", [])] == [pid]
            and lp.get("next") == pid, "long-poll subscriber got the POSTed message", lp)
+
+    # /stats counted the publish and one delivery per transport.
+    s1 = pd.stats()
+    tap.eq(1, s1.get("published", 0) - s0.get("published", 0), "/stats published +1")
+    tap.ok(s1.get("messages_in", 0) - s0.get("messages_in", 0) >= 1, "/stats messages_in grew")
+    for t in ("longpoll", "sse", "websocket"):
+        a = s0.get("transports", {}).get(t, {})
+        b = s1.get("transports", {}).get(t, {})
+        tap.eq(1, b.get("messages_out", 0) - a.get("messages_out", 0),
+               "/stats transports.%s.messages_out +1" % t)
+        tap.ok(b.get("bytes_out", 0) > a.get("bytes_out", 0), "/stats transports.%s.bytes_out grew" % t)
 
     st, _, info = E.http_json(pd.port, "GET", "/pub/" + ch)
     tap.eq(200, st, "GET /pub/CH -> 200")
@@ -114,7 +126,11 @@ def main(tap):
     st, h, body = E.http(pd.port, "GET", "/metrics")
     tap.eq(200, st, "GET /metrics -> 200")
     tap.ok(h.get("content-type", "").startswith("text/plain"), "/metrics is text/plain", h)
-    check_metrics(tap, body.decode("utf-8", "replace"))
+    text = body.decode("utf-8", "replace")
+    check_metrics(tap, text)
+    m = re.search(r"^push_published_total (\d+)$", text, re.M)
+    tap.ok(m and int(m.group(1)) == pd.stats().get("published"),
+           "push_published_total agrees with /stats published", m and m.group(0))
     tap.eq(0, pd.stop(), "pushd exits 0 on SIGTERM")
 
     # --token-file: 401 without or with a wrong token, 201 with the right one.
