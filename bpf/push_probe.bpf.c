@@ -297,6 +297,7 @@ int BPF_PROG(push_sock_state, const struct sock *sk, const int oldstate,
 		push_add(&tr->t.rx_segs, conn->t.rx_segs);
 		push_add(&tr->t.rx_payload, conn->t.rx_payload);
 		push_add(&tr->t.retrans, conn->t.retrans);
+		push_add(&tr->t.retrans_bytes, conn->t.retrans_bytes);
 		push_add(&tr->t.syscalls, conn->t.syscalls);
 		push_add(&tr->t.syscall_ns, conn->t.syscall_ns);
 	}
@@ -315,8 +316,10 @@ int BPF_PROG(push_retransmit, const struct sock *sk, const struct sk_buff *skb)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
 	conn = bpf_map_lookup_elem(&push_conns, &cookie);
-	if (conn)
+	if (conn) {
 		push_add(&conn->t.retrans, 1);
+		push_add(&conn->t.retrans_bytes, skb->len);
+	}
 	return 0;
 }
 

@@ -33,7 +33,7 @@ workload() {
 exact() {
 	local t=$1 want=$(($2 * $3)) got rx tx
 	got=$(field "$t" delivered)
-	rx=$(field "$t" tx_payload)
+	rx=$(( $(field "$t" tx_payload) - $(field "$t" retransmit_bytes) ))
 	tx=$(field "$t" rx_payload)
 	[ "$(jq -r .complete <<<"$W")" = true ] && [ "$got" = "$want" ] &&
 		[ "$rx" = "$(jq .client_rx_bytes <<<"$W")" ] &&

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Description: push-probe's numbers on a controlled workload, per transport:
+# N messages to M clients of one transport on a fresh pushd.  Delivered
+# counts and connections are exact; the TCP payload the probes counted each
+# way equals, byte for byte, what the clients read and wrote; the wire bytes
+# are that payload plus 40-60 bytes of IPv4+TCP headers per segment (20 +
+# 20, plus at most 20 of options: loopback uses 12 of timestamps);
+# retransmitted payload (tail loss probes happen even on loopback under
+# TCG) is counted apart; syscalls, CPU, lifetimes and the module's
+# latencies are counted.  Runs in the VM (tools/vm/run).
+. "$(dirname "$0")/../e2e/lib.sh"
+
+PROBE=$E2E_ROOT/build/bin/push-probe
+COSTS=$E2E_ROOT/tools/costs
+M=8
+N=25
+
+e2e_init jq bpftool
+[ -x "$PROBE" ] || { echo "1..0 # SKIP no $PROBE (run make)"; exit $KSFT_SKIP; }
+[ -e /sys/kernel/btf/vmlinux ] || { echo "1..0 # SKIP no kernel BTF"; exit $KSFT_SKIP; }
+"$PROBE" detach >/dev/null
+trap '"$PROBE" detach >/dev/null 2>&1; e2e_cleanup' EXIT
+
+for t in longpoll sse websocket; do
+	PORT=$(free_port)
+	"$PROBE" attach --port "$PORT" >/dev/null
+	ok $? "$t: attach"
+	pushd_start --heartbeat 300 || { ok 1 "$t: pushd starts"; "$PROBE" detach >/dev/null; continue; }
+	W=$("$COSTS" workload --port "$PORT" --transport "$t" --clients $M --messages $N \
+		--rate 40 --size 100 --channel "$(uniq_chan acc)" 2>&1)
+	R=$("$PROBE" report --json)
+	pushd_stop
+	"$PROBE" detach >/dev/null
+	w() { jq -e ".$1" <<<"$W"; }
+	r() { jq -e ".transports.$t.$1" <<<"$R"; }
+
+	[ "$(w complete)" = true ] && [ "$(w delivered)" = $((M * N)) ]
+	ok $? "$t: the $M clients got all $N messages each" "$W"
+	[ "$(r delivered)" = $((M * N)) ]
+	ok $? "$t: probes count $((M * N)) delivered messages, exactly" "$(r delivered)"
+	[ "$(r connections)" = "$(w connections)" ]
+	ok $? "$t: probes count the clients' $(w connections) connections" "$(r connections)"
+	# Retransmitted payload went on the wire twice but was read once.
+	[ $(( $(r tx_payload) - $(r retransmit_bytes) )) = "$(w client_rx_bytes)" ]
+	ok $? "$t: TCP payload sent, less $(r retransmit_bytes) B retransmitted, = bytes the clients read ($(w client_rx_bytes))" \
+		"$(r tx_payload) $(r retransmit_bytes)"
+	[ "$(r rx_payload)" = "$(w client_tx_bytes)" ]
+	ok $? "$t: TCP payload received = bytes the clients wrote ($(w client_tx_bytes))" "$(r rx_payload)"
+
+	# Wire bytes: the payload plus 40..60 bytes of headers per segment.
+	for dir in tx rx; do
+		b=$(r ${dir}_bytes) p=$(r ${dir}_payload) s=$(r ${dir}_segs)
+		[ "$s" -gt 0 ] && [ $((b - p)) -ge $((40 * s)) ] && [ $((b - p)) -le $((60 * s)) ]
+		ok $? "$t: $dir wire bytes $b = payload $p + $(( (b - p) / (s ? s : 1) )) B/segment x $s segments" "$R"
+	done
+	[ "$(r syscalls)" -gt 0 ] && [ "$(r syscall_ns)" -gt 0 ]
+	ok $? "$t: pushd's syscalls on the connections counted ($(r syscalls))"
+	jq -e '.process.cpu_ns > 0 and .process.connections_opened >= '"$(w connections)" <<<"$R" >/dev/null
+	ok $? "$t: pushd's CPU and the connections opened counted" "$(jq .process <<<"$R")"
+	# Clients closed, pushd stopped: lifetimes of closed connections.
+	jq -e ".transports.$t | .mean_lifetime_s == null or .mean_lifetime_s > 0" <<<"$R" >/dev/null
+	ok $? "$t: connection lifetimes are positive" "$(r mean_lifetime_s)"
+	# The module's tracepoints: every publish (N + the warm-up), and at
+	# least one device read per message.
+	jq -e ".latency_ns.publish.count == $((N + 1)) and .latency_ns.device.count >= $N and
+		.process.published == $((N + 1)) and .process.published_bytes == $((N * 100 + 7))" \
+		<<<"$R" >/dev/null
+	ok $? "$t: push_publish and push_record_read counted ($((N + 1)) publishes)" \
+		"$(jq -c '.latency_ns, .process' <<<"$R")"
+done
+
+e2e_done
