@@ -46,7 +46,7 @@
 #define MAX_STEPS	16
 #define MAX_PIDS	16
 #define HIST_BUCKETS	(64 + 40 * 32)
-#define READ_CHUNK	(256 * 1024)
+#define READ_CHUNK	(64 * 1024)
 #define MAX_BUFFER	(64u << 20)	/* one connection's unparsed bytes */
 
 enum transport { T_SSE, T_WS, T_LONGPOLL };
@@ -88,6 +88,8 @@ struct step_stat {
 	uint64_t cpu0, cpu1;	/* server clock ticks */
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t lat_n;
+	atomic_uint_fast64_t published;	/* by the publisher thread */
+	uint64_t rx;			/* messages received during the step */
 };
 
 static struct opts {
@@ -103,6 +105,7 @@ static struct opts {
 	double duration;
 	uint64_t count;
 	int size;
+	unsigned pub_window;
 	double drain;
 	double settle;
 	double hold;
@@ -115,7 +118,7 @@ static struct opts {
 } o = {
 	.transport = T_SSE, .flavor = F_PUSHD, .conns = 100, .inflight = 100,
 	.channel = "bench", .rates = { 100 }, .nrates = 1, .duration = 5,
-	.size = 64, .drain = 5, .settle = 1, .connect_timeout = 120,
+	.size = 64, .pub_window = 32, .drain = 5, .settle = 1, .connect_timeout = 120,
 };
 
 /* Where the subscribers connect. */
@@ -376,6 +379,12 @@ static void on_item(struct conn *c, const char *p, size_t n)
 	st.t_last_rx = now_mono();
 	if (!st.t_first_rx)
 		st.t_first_rx = st.t_last_rx;
+	if (pub.started && st.t_last_rx >= pub.t0) {
+		/* counted by arrival time, however late the main loop snaps steps */
+		int k = (int)((st.t_last_rx - pub.t0) / o.duration);
+		if (k < o.nrates)
+			steps[k].rx++;
+	}
 	if (n && p[0] == '{' && find_u64(p, n, "\"id\":", &v)) {
 		if (v <= c->last_id)
 			st.id_errors++;
@@ -385,6 +394,10 @@ static void on_item(struct conn *c, const char *p, size_t n)
 		if (c->last_seq && v <= c->last_seq)
 			st.reorders++;
 		else if (c->last_seq && v > c->last_seq + 1) {
+			if (o.verbose > 1)
+				fprintf(stderr, "push-load: conn %d: seq %" PRIu64 " after %" PRIu64
+					" (id %" PRIu64 ", since %" PRIu64 ")\n", (int)(c - conns), v,
+					c->last_seq, c->last_id, c->since);
 			st.holes++;
 			st.missed += v - c->last_seq - 1;
 		}
@@ -929,7 +942,7 @@ static char rbuf[READ_CHUNK];
 
 static void conn_readable(struct conn *c)
 {
-	for (int rounds = 0; rounds < 8 && c->state != CS_DEAD; rounds++) {
+	for (int rounds = 0; rounds < 2 && c->state != CS_DEAD; rounds++) {
 		ssize_t n = recv(c->fd, rbuf, sizeof(rbuf), 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -998,7 +1011,9 @@ struct pubconn {
 	bool device;
 	struct sockaddr_in addr;
 	char host[80], path[512];
-	char buf[8192];
+	unsigned outstanding;	/* POSTs sent, not answered yet */
+	size_t rlen;
+	char buf[65536];	/* responses read, not parsed yet */
 };
 
 static int pub_connect(struct pubconn *pc)
@@ -1017,71 +1032,106 @@ static int pub_connect(struct pubconn *pc)
 	return 0;
 }
 
-/* One POST, waiting for its response; returns the HTTP status or -errno. */
-static int pub_post(struct pubconn *pc, const char *data, size_t len)
+/* The publisher's error for one failed request or response. */
+static void pub_error(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[160];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	note_error(pub.err, sizeof(pub.err), "%s", msg);
+	atomic_fetch_add(&pub.errors, 1);
+}
+
+/* The connection broke: every request still unanswered counts as failed. */
+static void pub_broken(struct pubconn *pc, const char *why)
+{
+	if (pc->outstanding)
+		pub_error("POST: %s with %u requests unanswered", why, pc->outstanding);
+	for (unsigned i = 1; i < pc->outstanding; i++)
+		atomic_fetch_add(&pub.errors, 1);
+	pc->outstanding = 0;
+	pc->rlen = 0;
+	if (pc->fd >= 0)
+		close(pc->fd);
+	pc->fd = -1;
+}
+
+/*
+ * Reads responses to pipelined POSTs: blocks until at most max remain
+ * unanswered.  A 2xx answer counts a message as published.
+ */
+static void pub_collect(struct pubconn *pc, unsigned max)
+{
+	while (pc->fd >= 0 && pc->outstanding) {
+		/* parse every complete response buffered */
+		for (;;) {
+			char *end = memmem(pc->buf, pc->rlen, "\r\n\r\n", 4);
+			if (!end)
+				break;
+			size_t hl = end + 4 - pc->buf, vl;
+			int status = 0;
+			sscanf(pc->buf, "HTTP/1.%*d %d", &status);
+			char *cl = header_value(pc->buf, hl - 2, "Content-Length", &vl);
+			size_t body = cl ? strtoull(cl, NULL, 10) : 0;
+			if (!cl && status != 204 && status != 304) {
+				pub_broken(pc, "response without Content-Length");
+				return;
+			}
+			if (hl + body > pc->rlen) {
+				if (hl + body > sizeof(pc->buf)) {
+					pub_broken(pc, "response too large");
+					return;
+				}
+				break;
+			}
+			memmove(pc->buf, pc->buf + hl + body, pc->rlen - hl - body);
+			pc->rlen -= hl + body;
+			pc->outstanding--;
+			if (status >= 200 && status <= 299)
+				atomic_fetch_add(&pub.published, 1);
+			else
+				pub_error("POST: HTTP %d", status);
+		}
+		if (pc->outstanding <= max)
+			return;
+		ssize_t n = recv(pc->fd, pc->buf + pc->rlen, sizeof(pc->buf) - pc->rlen, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			pub_broken(pc, n ? strerror(errno) : "connection closed");
+			return;
+		}
+		pc->rlen += n;
+	}
+}
+
+/* Sends one POST without waiting for its answer (HTTP pipelining). */
+static void pub_post(struct pubconn *pc, const char *data, size_t len)
 {
 	char req[1024];
 	int hl = snprintf(req, sizeof(req),
 			  "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
 			  "Content-Length: %zu\r\n\r\n", pc->path, pc->host, len);
 	struct iovec iov[2] = { { req, hl }, { (void *)data, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (pc->fd < 0) {
-			int r = pub_connect(pc);
-			if (r < 0)
-				return r;
+	if (pc->fd < 0) {
+		int r = pub_connect(pc);
+		if (r < 0) {
+			pub_error("connect to %s: %s", o.pub, strerror(-r));
+			return;
 		}
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-		ssize_t n = sendmsg(pc->fd, &mh, MSG_NOSIGNAL);
-		if (n != (ssize_t)(hl + len)) {
-			close(pc->fd);
-			pc->fd = -1;
-			continue;
-		}
-		size_t got = 0;
-		char *end = NULL;
-		while (!end) {
-			n = recv(pc->fd, pc->buf + got, sizeof(pc->buf) - 1 - got, 0);
-			if (n <= 0)
-				break;
-			got += n;
-			pc->buf[got] = 0;
-			end = strstr(pc->buf, "\r\n\r\n");
-			if (!end && got == sizeof(pc->buf) - 1)
-				break;
-		}
-		if (!end) {
-			close(pc->fd);
-			pc->fd = -1;
-			if (got)
-				return -EPROTO;
-			continue;	/* the keep-alive connection was closed: retry once */
-		}
-		int status = 0;
-		sscanf(pc->buf, "HTTP/1.%*d %d", &status);
-		size_t vl;
-		char *cl = header_value(pc->buf, end + 2 - pc->buf, "Content-Length", &vl);
-		size_t body = cl ? strtoull(cl, NULL, 10) : 0;
-		size_t have = got - (end + 4 - pc->buf);
-		char *conn = header_value(pc->buf, end + 2 - pc->buf, "Connection", &vl);
-		bool keep = cl && !(conn && !strncasecmp(conn, "close", 5));
-		while (have < body) {
-			n = recv(pc->fd, pc->buf, sizeof(pc->buf), 0);
-			if (n <= 0) {
-				close(pc->fd);
-				pc->fd = -1;
-				break;
-			}
-			have += n;
-		}
-		if (!keep && pc->fd >= 0) {
-			close(pc->fd);
-			pc->fd = -1;
-		}
-		return status;
 	}
-	return -ECONNRESET;
+	if (sendmsg(pc->fd, &mh, MSG_NOSIGNAL) != (ssize_t)(hl + len)) {
+		pub_error("POST: send: %s", strerror(errno));
+		pub_broken(pc, "send failed");
+		return;
+	}
+	pc->outstanding++;
+	pub_collect(pc, o.pub_window - 1);
 }
 
 static void sleep_until(double t)
@@ -1114,8 +1164,10 @@ static void *pub_thread(void *arg)
 		double rate = o.rates[k];
 		uint64_t i = 0;
 		for (;;) {
+			/* a publisher that falls behind skips, it does not catch up late */
 			double t = rate > 0 ? t_step + i / rate : now_mono();
-			if (t >= t_end || stop_flag || (o.count && seq >= o.count))
+			if (t >= t_end || now_mono() >= t_end || stop_flag ||
+			    (o.count && seq >= o.count))
 				break;
 			sleep_until(t);
 			i++;
@@ -1133,22 +1185,15 @@ static void *pub_thread(void *arg)
 					atomic_fetch_add(&pub.errors, 1);
 					continue;
 				}
+				atomic_fetch_add(&pub.published, 1);
 			} else {
-				int status = pub_post(pc, msg, len);
-				if (status < 200 || status > 299) {
-					if (status < 0)
-						note_error(pub.err, sizeof(pub.err), "POST: %s",
-							   strerror(-status));
-					else
-						note_error(pub.err, sizeof(pub.err), "POST: HTTP %d",
-							   status);
-					atomic_fetch_add(&pub.errors, 1);
-					continue;
-				}
+				pub_post(pc, msg, len);
 			}
-			atomic_fetch_add(&pub.published, 1);
+			atomic_fetch_add(&steps[k].published, 1);
 		}
 	}
+	if (!pc->device)
+		pub_collect(pc, 0);
 	pub.t_end = now_mono();
 	free(msg);
 	atomic_store(&pub.done, true);
@@ -1247,6 +1292,7 @@ static void usage(FILE *f)
 	      "      --pub TARGET      publish to TARGET: a device path (/dev/push) or an\n"
 	      "                        http://127.x.x.x:PORT/pub/CH URL (POST)\n"
 	      "      --channel CH      channel for device publishing (bench)\n"
+	      "      --pub-window N    POSTs in flight at once, pipelined (32)\n"
 	      "  -r, --rate R[,R...]   messages per second for each step (100); 0: flat out\n"
 	      "  -d, --duration S      seconds per step (5)\n"
 	      "  -n, --count N         stop publishing after N messages\n"
@@ -1276,7 +1322,7 @@ static void parse_args(int argc, char **argv)
 		{ "pub", 1, 0, 'P' }, { "channel", 1, 0, 'C' }, { "rate", 1, 0, 'r' },
 		{ "duration", 1, 0, 'd' }, { "count", 1, 0, 'n' }, { "size", 1, 0, 's' },
 		{ "settle", 1, 0, 'S' }, { "drain", 1, 0, 'D' }, { "hold", 1, 0, 'H' },
-		{ "connect-timeout", 1, 0, 'T' }, { "ready-file", 1, 0, 'F' },
+		{ "connect-timeout", 1, 0, 'T' }, { "pub-window", 1, 0, 'W' }, { "ready-file", 1, 0, 'F' },
 		{ "server-pid", 1, 0, 'p' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -1327,6 +1373,7 @@ static void parse_args(int argc, char **argv)
 		case 'H': o.hold = parse_num(optarg, "--hold", 0, 86400); break;
 		case 'T': o.connect_timeout = parse_num(optarg, "--connect-timeout", 1, 3600); break;
 		case 'F': o.ready_file = optarg; break;
+		case 'W': o.pub_window = parse_num(optarg, "--pub-window", 1, 1024); break;
 		case 'p': {
 			char *s = strdup(optarg), *save = NULL;
 			for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -1439,13 +1486,16 @@ static void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 	double dps = span > 0 ? st.msgs / span : 0;
 	double peak = 0;
 	for (int k = 0; k < o.nrates && pub.started; k++) {
-		struct step_stat *s = &steps[k];
-		double d = s->t1 - s->t0;
-		if (d > 0 && (s->msgs1 - s->msgs0) / d > peak)
-			peak = (s->msgs1 - s->msgs0) / d;
+		if (steps[k].rx / o.duration > peak)
+			peak = steps[k].rx / o.duration;
 	}
 
-	if (!o.json) {
+	if (!o.json && !o.conns) {
+		double d = pub.t_end - pub.t0;
+		printf("published %" PRIu64 " messages in %.2fs (%.0f/s), %" PRIu64 " errors%s%s\n",
+		       published, d, d > 0 ? published / d : 0, (uint64_t)atomic_load(&pub.errors),
+		       pub.err[0] ? ": " : "", pub.err);
+	} else if (!o.json) {
 		printf("%s %s: %d/%d subscribers (%d failed, %d dropped) in %.1fs; "
 		       "published %" PRIu64 " (%" PRIu64 " errors); received %" PRIu64
 		       "/%" PRIu64 " (%.1f%%), %.0f deliveries/s, peak %.0f/s; "
@@ -1458,9 +1508,11 @@ static void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 		for (int k = 0; k < o.nrates && pub.started && o.conns; k++) {
 			struct step_stat *s = &steps[k];
 			double d = s->t1 - s->t0;
-			printf("  step %d: rate %g/s offered %.0f/s delivered %.0f/s server cpu %.0f%%"
+			printf("  step %d: rate %g/s (published %.0f/s) offered %.0f/s delivered %.0f/s server cpu %.0f%%"
 			       " latency p50 %.0fus p99 %.0fus\n", k, o.rates[k],
-			       o.rates[k] * st.established, d > 0 ? (s->msgs1 - s->msgs0) / d : 0,
+			       (double)atomic_load(&s->published) / o.duration,
+			       (double)atomic_load(&s->published) / o.duration * st.established,
+			       s->rx / o.duration,
 			       d > 0 ? 100.0 * (s->cpu1 - s->cpu0) / hz / d : 0,
 			       hist_quantile(s->hist, s->lat_n, 0.5),
 			       hist_quantile(s->hist, s->lat_n, 0.99));
@@ -1501,15 +1553,17 @@ static void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 		for (int k = 0; k < o.nrates && pub.started; k++) {
 			struct step_stat *s = &steps[k];
 			double d = s->t1 - s->t0;
-			printf("%s{\"rate\":%g,\"offered_per_s\":%.1f,\"delivered_per_s\":%.1f,"
-			       "\"server_cpu\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
-			       k ? "," : "", o.rates[k], o.rates[k] * st.established,
-			       d > 0 ? (s->msgs1 - s->msgs0) / d : 0,
-			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0,
+			printf("%s{\"rate\":%g,\"published\":%" PRIu64 ",\"offered_per_s\":%.1f,\"delivered_per_s\":%.1f,"
+			       "\"server_cpu\":%.3f,\"window_s\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
+			       k ? "," : "", o.rates[k], (uint64_t)atomic_load(&s->published),
+			       (double)atomic_load(&s->published) / o.duration * st.established,
+			       s->rx / o.duration,
+			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0, d,
 			       hist_quantile(s->hist, s->lat_n, 0.5),
 			       hist_quantile(s->hist, s->lat_n, 0.99));
 		}
-		printf("],\"drain_server_cpu_s\":%.3f,\"error\":\"", (drain_stat.cpu1 - drain_stat.cpu0) / hz);
+		printf("],\"drain_server_cpu_s\":%.3f,\"drain_s\":%.3f,\"rx_span_s\":%.3f,\"error\":\"",
+	       (drain_stat.cpu1 - drain_stat.cpu0) / hz, drain_stat.t1 - drain_stat.t0, span);
 		for (const char *p = st.first_error[0] ? st.first_error : pub.err; *p; p++)
 			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
 				putchar(*p);
@@ -1539,7 +1593,7 @@ int main(int argc, char **argv)
 	double t_start = now_mono(), t_phase = t_start, t_connect = 0, t_tick = t_start;
 	uint64_t tick_msgs = 0, tick_bytes = 0, mem_before = server_mem_kb(), mem_after = 0;
 	int next = 0;
-	struct epoll_event evs[512];
+	struct epoll_event evs[128];
 
 	while (ph != PH_DONE) {
 		double now = now_mono();
@@ -1634,7 +1688,7 @@ int main(int argc, char **argv)
 			tick_bytes = st.bytes;
 			t_tick = now;
 		}
-		int n = epoll_wait(epfd, evs, 512, ph == PH_CONNECT ? 5 : 20);
+		int n = epoll_wait(epfd, evs, 128, ph == PH_CONNECT ? 5 : 20);
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 			if (c->state != CS_DEAD)
