@@ -328,9 +328,12 @@ FIXTURE_TEARDOWN(one)
 	free(self->buf);
 }
 
+static volatile sig_atomic_t signals_seen;
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	signals_seen++;
 }
 
 struct kicker {
@@ -360,9 +363,34 @@ TEST_F(one, interrupted_read)
 	n = read(self->rd, self->buf, BUF_SIZE);
 	ASSERT_EQ(-1, n);
 	ASSERT_EQ(EINTR, errno);
+	ASSERT_EQ(1, signals_seen);
 	pthread_join(t, NULL);
 	/* Nothing was consumed: the cursor has not moved. */
 	ASSERT_EQ(self->start, push_seek(self->rd, 0, SEEK_CUR));
+}
+
+/* With SA_RESTART, the signal is handled and the read goes on waiting. */
+TEST_F(one, restarted_read)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct kicker k = { .target = pthread_self(), .delay_ms = 200 };
+	struct push_msg m[4];
+	struct delayed_pub d;
+	uint64_t t0;
+	pthread_t t;
+	int n;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	t0 = push_now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, pthread_create(&t, NULL, kick_fn, &k));
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "rs", 600));
+	n = push_read_msgs(self->rd, self->buf, BUF_SIZE, m, 4);
+	pthread_join(t, NULL);
+	pthread_join(d.thread, NULL);
+	ASSERT_EQ(1, signals_seen);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(d.id, m[0].id);
+	ASSERT_LE(550, ms_since(t0));
 }
 
 /* A zero-length read returns 0 and moves nothing. */
