@@ -150,13 +150,14 @@ static void *reader_fn(void *arg)
 
 	buf = malloc(RBUF_SIZE);
 	m = calloc(RMAX, sizeof(*m));
+	for (i = 0; i < WRITERS; i++)
+		last_n[i] = -1;
+	/* Everyone passes the barrier, or the others would wait forever. */
+	pthread_barrier_wait(&start_line);
 	if (!buf || !m) {
 		snprintf(rd->err, sizeof(rd->err), "out of memory");
 		goto out;
 	}
-	for (i = 0; i < WRITERS; i++)
-		last_n[i] = -1;
-	pthread_barrier_wait(&start_line);
 	while (rd->msgs + rd->lost < rd->want) {
 		if (poll(&p, 1, IDLE_MS) != 1) {
 			snprintf(rd->err, sizeof(rd->err),
