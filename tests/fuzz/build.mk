@@ -4,7 +4,7 @@
 #   make fuzz-smoke    run each target FUZZ_SECS seconds (default 6) from a
 #                      seed corpus generated in build/fuzz/; TAP output,
 #                      non-zero on a crash (artifacts in build/fuzz/artifacts)
-#   build/tests/fuzz/ws_fuzz build/fuzz/corpus/ws_fuzz build/fuzz/seeds/ws
+#   build/tests/fuzz/mkseeds /tmp/seeds && build/tests/fuzz/ws_fuzz build/fuzz/corpus/ws_fuzz /tmp/seeds/ws
 #                      a longer run by hand
 #
 # Only the I/O-free files are linked, so the targets need no libraries.
