@@ -71,6 +71,7 @@ void client_drain(struct client *c)
 		client_pop(c);
 	c->hist_items = 0;
 	c->hist_bytes = 0;
+	c->batch_bytes = 0;
 }
 
 int client_prepend(struct client *c, struct item **items, uint32_t n)

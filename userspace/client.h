@@ -87,6 +87,7 @@ struct client {
 	uint32_t qoff;			/* bytes of the head item already written */
 	size_t qbytes;			/* bytes queued, by t->item_len() */
 	size_t hist_bytes;		/* of which history (exempt from --max-queue) */
+	size_t batch_bytes;		/* of which queued since the last delivery (exempt) */
 	uint32_t hist_items;		/* history items still at the head */
 
 	struct client *next_dirty;	/* hub's dirty list */

@@ -158,6 +158,7 @@ void hub_unlock(void)
 
 			hub.dirty = c->next_dirty;
 			c->flags &= (uint8_t)~CF_DIRTY;
+			c->batch_bytes = 0;
 			if (!(c->flags & CF_PENDING))
 				c->t->deliver(c);
 		}
@@ -199,7 +200,13 @@ void hub_queue(struct client *c, struct item *it)
 	}
 	if (it->type != ITEM_CTRL && item_last_id(it) > c->last_id)
 		c->last_id = item_last_id(it);
-	if (c->qbytes - c->hist_bytes > pushd_cfg.max_queue) {
+	/*
+	 * Slow is a backlog older than this batch over --max-queue: one device
+	 * read may queue more than that at once, and the client gets its chance
+	 * to take it at hub_unlock().
+	 */
+	c->batch_bytes += c->t->item_len(it);
+	if (c->qbytes > c->hist_bytes + c->batch_bytes + pushd_cfg.max_queue) {
 		stat_add(&pushd_stats.t[c->t->kind].slow, 1);
 		c->t->close(c, CLOSE_SLOW);
 		return;
