@@ -667,6 +667,7 @@ class RawWs:
         self.close_code = None
         self.close_reason = None
         self.pings = 0
+        self.truncated = False
         h = {"Upgrade": "websocket", "Connection": "Upgrade",
              "Sec-WebSocket-Key": self.key, "Sec-WebSocket-Version": "13"}
         h.update(headers or {})
@@ -710,19 +711,25 @@ class RawWs:
         self.send(OP_TEXT, text.encode())
 
     def recv_frame(self, timeout):
-        """(fin, rsv, opcode, payload) of the next frame; None on EOF."""
+        """(fin, rsv, opcode, payload) of the next frame; None on EOF or reset
+        (self.truncated tells whether it came in the middle of a frame)."""
         deadline = time.monotonic() + timeout
+        self.truncated = False
         try:
             b0, b1 = self.rd.readexact(2, deadline)
         except (EOFError, ConnectionResetError):
             return None
-        n = b1 & 0x7f
-        if n == 126:
-            n = struct.unpack("!H", self.rd.readexact(2, deadline))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", self.rd.readexact(8, deadline))[0]
-        key = self.rd.readexact(4, deadline) if b1 & 0x80 else None
-        payload = self.rd.readexact(n, deadline)
+        try:
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack("!H", self.rd.readexact(2, deadline))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.rd.readexact(8, deadline))[0]
+            key = self.rd.readexact(4, deadline) if b1 & 0x80 else None
+            payload = self.rd.readexact(n, deadline)
+        except (EOFError, ConnectionResetError):
+            self.truncated = True
+            return None
         if key:
             payload = bytes(c ^ key[i & 3] for i, c in enumerate(payload))
         return bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0x0f, payload
@@ -803,6 +810,64 @@ class RawWs:
             self.sock.close()
         except OSError:
             pass
+
+
+class BytesSock:
+    """A socket stand-in replaying captured bytes, so Reader and friends parse them."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def settimeout(self, t):
+        pass
+
+    def recv(self, n):
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+
+def split_response(data):
+    """Status, headers and de-framed body of a captured HTTP response.
+
+    A body cut short (the server closed mid-chunk) is returned as far as it goes."""
+    rd = Reader(BytesSock(data))
+    deadline = time.monotonic() + 10
+    status, headers = read_head(rd, deadline)
+    body = BodyReader(rd, headers)
+    out = b""
+    try:
+        while True:
+            d = body.read(deadline)
+            if not d:
+                break
+            out += d
+    except (EOFError, ValueError):
+        pass
+    return status, headers, out
+
+
+def ws_frames(data):
+    """Server frames in captured bytes after the handshake: [(fin, opcode, payload)];
+    a frame cut short ends the list."""
+    out, i = [], 0
+    while i + 2 <= len(data):
+        b0, b1 = data[i], data[i + 1]
+        n, j = b1 & 0x7f, i + 2
+        if n == 126:
+            if j + 2 > len(data):
+                break
+            n, j = struct.unpack("!H", data[j:j + 2])[0], j + 2
+        elif n == 127:
+            if j + 8 > len(data):
+                break
+            n, j = struct.unpack("!Q", data[j:j + 8])[0], j + 8
+        if b1 & 0x80:
+            j += 4
+        if j + n > len(data):
+            break
+        out.append((bool(b0 & 0x80), b0 & 0x0f, data[j:j + n]))
+        i = j + n
+    return out
 
 
 def check_ids(items, first_seq=0):

@@ -4,15 +4,16 @@
 and pushd's memory stays bounded.
 
 100 reading clients (40 SSE, 40 WebSocket, 20 long-poll) follow channel
-"common"; two raw sockets with a 4 KiB receive buffer subscribe to common
-and "big" and never read (one SSE, one WebSocket).  pushd runs with
---max-queue 65536.  Messages are published in rounds (50 small on common,
-8 of 16 KiB on big) until pushd has disconnected both stalled sockets.
-Then: each of the 100 has every common message once, in order; the stalled
-sockets, drained, end (EOF) with "event: close" reason "slow consumer" /
-WebSocket close 1008; /stats counts the slow disconnects; pushd's VmRSS
-never grew by more than RSS_BOUND_KB over its value with all clients
-connected."""
+"common".  Four raw sockets with a 4 KiB receive buffer subscribe to common
+and "big": two never read (one SSE, one WebSocket), two read 1 KiB every
+0.1 s, far slower than the stream.  pushd runs with --max-queue 65536.
+Messages are published in rounds (50 small on common, 8 of 16 KiB on big)
+until pushd has disconnected all four.  Then: each of the 100 has every
+common message once, in order; the never-reading sockets, read now, end
+(the server closed them); the slow readers' streams end with
+"event: close" {"reason":"slow consumer"} / WebSocket close 1008 "slow
+consumer"; /stats counts 4 slow disconnects; pushd's VmRSS never grew by
+more than RSS_BOUND_KB over its value with all clients connected."""
 
 import json
 import os
@@ -98,19 +99,41 @@ class Reader:
 
 
 def slow_total(stats):
-    """Sum of every number in /stats under a key that mentions "slow"."""
-    total = 0
+    """Slow disconnects of SSE and WebSocket in /stats."""
+    t = stats.get("transports", {})
+    return sum(t.get(k, {}).get("slow_disconnects", 0) for k in ("sse", "websocket"))
 
-    def walk(o, slow):
-        nonlocal total
-        if isinstance(o, dict):
-            for k, v in o.items():
-                walk(v, slow or "slow" in k)
-        elif isinstance(o, int) and not isinstance(o, bool) and slow:
-            total += o
 
-    walk(stats, False)
-    return total
+class SlowReader:
+    """A raw subscriber reading 1 KiB every 0.1 s until told to hurry; keeps the bytes."""
+
+    def __init__(self, port, path, headers):
+        self.sock = E.connect(port, 10, rcvbuf=4096)
+        self.sock.sendall(E.request_bytes("GET", path, headers, port=port))
+        self.data = b""
+        self.eof = False
+        self.error = None
+        self.hurry = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.monotonic() + DEADLINE_S
+        self.sock.settimeout(1)
+        while time.monotonic() < deadline:
+            try:
+                d = self.sock.recv(65536 if self.hurry.is_set() else 1024)
+            except TimeoutError:
+                continue
+            except OSError as e:
+                self.error = repr(e)
+                return
+            if not d:
+                self.eof = True
+                return
+            self.data += d
+            if not self.hurry.is_set():
+                time.sleep(0.1)
 
 
 def drain_sse(sock_client, timeout):
@@ -138,13 +161,17 @@ def main(tap):
     # The stalled pair first, so that they are subscribed before any message.
     stalled_sse = E.SseClient(pd.port, "/sub/" + both, rcvbuf=4096)
     stalled_ws = E.RawWs(pd.port, "/sub/" + both, rcvbuf=4096, handshake=False)
+    slow_sse = SlowReader(pd.port, "/sub/" + both, {"Accept": "text/event-stream"})
+    slow_ws = SlowReader(pd.port, "/sub/" + both, {
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "ZTJlIHNsb3cgcmVhZGVyIQ=="})
     readers = [Reader("sse", pd, common) for _ in range(N_SSE)] + \
               [Reader("ws", pd, common) for _ in range(N_WS)] + \
               [Reader("poll", pd, common) for _ in range(N_POLL)]
     for r in readers:
         r.open()
-    pd.wait_subscribers(big, {"sse": 1, "websocket": 1}, timeout=60)
-    pd.wait_subscribers(common, {"sse": N_SSE + 1, "websocket": N_WS + 1,
+    pd.wait_subscribers(big, {"sse": 2, "websocket": 2}, timeout=60)
+    pd.wait_subscribers(common, {"sse": N_SSE + 2, "websocket": N_WS + 2,
                                  "longpoll": N_POLL}, timeout=60)
     slow0 = slow_total(pd.stats())
     rss0 = pd.rss_kb()
@@ -173,11 +200,13 @@ def main(tap):
         if subs.get("sse", 1) == 0 and subs.get("websocket", 1) == 0:
             cut_after = rnd + 1
             break
+    slow_sse.hurry.set()
+    slow_ws.hurry.set()
     dev.publish(common, "seq=%d end" % seq)
     seq += 1
     tap.diag("%d rounds, %d common messages in %.1f s" % ((cut_after or MAX_ROUNDS), seq,
                                                            time.monotonic() - t0))
-    tap.ok(cut_after is not None, "both stalled subscribers disconnected by pushd (after %s rounds, "
+    tap.ok(cut_after is not None, "all 4 slow subscribers disconnected by pushd (after %s rounds, "
            "%s KiB on big)" % (cut_after, (cut_after or MAX_ROUNDS) * ROUND_BIG * BIG_SIZE // 1024),
            pd.subscribers(big))
 
@@ -196,15 +225,8 @@ def main(tap):
 
     # The stalled sockets, read now, end: pushd closed them.
     events, eof = drain_sse(stalled_sse, 30)
-    tap.ok(eof, "stalled SSE socket: server closed the stream (%d events before)" % len(events))
-    last = events[-1] if events else {}
-    try:
-        reason = json.loads(last.get("data", "{}")).get("reason")
-    except ValueError:
-        reason = None
-    tap.ok(last.get("event") == "close" and reason == "slow consumer",
-           'stalled SSE: last event is close {"reason":"slow consumer"}',
-           last if last else "no events")
+    tap.ok(eof, "never-reading SSE socket: server closed the stream (%d events before)"
+           % len(events))
     n_small = sum(1 for e in events if "seq=" in e.get("data", ""))
     tap.ok(n_small < seq, "stalled SSE did not get the whole stream (%d of %d)" % (n_small, seq))
     stalled_sse.close()
@@ -215,14 +237,42 @@ def main(tap):
     except (OSError, RuntimeError) as e:
         code, frames, eof = None, 0, False
         tap.diag("stalled WebSocket: %r" % e)
-    tap.ok(eof, "stalled WebSocket socket: server closed the connection (%d frames before)" % frames)
-    tap.eq(1008, code, "stalled WebSocket: close code 1008")
-    if stalled_ws.close_reason is not None:
-        tap.eq("slow consumer", stalled_ws.close_reason, "stalled WebSocket: close reason")
+    tap.ok(eof, "never-reading WebSocket socket: server closed the connection (%d frames before)"
+           % frames)
+    tap.diag("never-reading WebSocket close code: %r" % code)
     stalled_ws.close()
 
+    # The slow readers see the end of their stream, with the reason.
+    for r in (slow_sse, slow_ws):
+        r.thread.join(60)
+        r.sock.close()
+    tap.ok(slow_sse.eof, "slow-reading SSE: stream ended by the server (%d bytes)"
+           % len(slow_sse.data), slow_sse.error)
+    try:
+        _, _, body = E.split_response(slow_sse.data)
+        events = [e for e in E.parse_sse(body) if "event" in e]
+    except (ValueError, EOFError) as e:
+        events = [{"error": repr(e)}]
+    last = events[-1] if events else {}
+    try:
+        reason = json.loads(last.get("data", "{}")).get("reason")
+    except ValueError:
+        reason = None
+    tap.ok(last.get("event") == "close" and reason == "slow consumer",
+           'slow-reading SSE: last event is close {"reason":"slow consumer"}', last or "no events")
+    tap.ok(slow_ws.eof, "slow-reading WebSocket: connection closed by the server (%d bytes)"
+           % len(slow_ws.data), slow_ws.error)
+    head_end = slow_ws.data.find(b"\r\n\r\n")
+    frames = E.ws_frames(slow_ws.data[head_end + 4:]) if head_end > 0 else []
+    last = frames[-1] if frames else (True, None, b"")
+    code = int.from_bytes(last[2][:2], "big") if last[1] == E.OP_CLOSE and len(last[2]) >= 2 else None
+    tap.ok(slow_ws.data.startswith(b"HTTP/1.1 101"), "slow-reading WebSocket: handshake 101",
+           slow_ws.data[:100])
+    tap.eq(1008, code, "slow-reading WebSocket: last frame is close 1008 (%d frames)" % len(frames))
+    tap.eq(b"slow consumer", last[2][2:] if code else None, "slow-reading WebSocket: close reason")
+
     slow1 = slow_total(pd.stats())
-    tap.ok(slow1 - slow0 >= 2, "/stats counts the 2 slow disconnects (%d -> %d)" % (slow0, slow1))
+    tap.eq(4, slow1 - slow0, "/stats transports.{sse,websocket}.slow_disconnects count the 4")
     tap.ok(rss_max - rss0 <= RSS_BOUND_KB,
            "pushd VmRSS growth %d kB <= %d kB (base %d kB, peak %d kB)"
            % (rss_max - rss0, RSS_BOUND_KB, rss0, rss_max))
