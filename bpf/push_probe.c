@@ -49,6 +49,8 @@ static const char usage[] =
 "  -p, --port PORT   pushd's TCP port (attach; default 8080)\n"
 "  -c, --comm NAME   pushd's process name (attach; default pushd)\n"
 "      --pid PID     follow this process only instead of --comm (attach)\n"
+"      --no-syscalls do not trace syscalls (attach): the costliest probes,\n"
+"                    since every syscall of every process then hits them\n"
 "  -j, --json        report as JSON (the object pushd's /stats embeds)\n"
 "  -v, --verbose     libbpf's messages\n"
 "  -h, --help\n"
@@ -62,6 +64,7 @@ static const char usage[] =
 static struct {
 	int verbose;
 	int json;
+	int no_syscalls;
 	unsigned int port;
 	unsigned int pid;
 	const char *comm;
@@ -280,6 +283,10 @@ static int cmd_attach(void)
 	memset((void *)skel->rodata->target_comm.s, 0, sizeof(skel->rodata->target_comm.s));
 	strncpy((char *)skel->rodata->target_comm.s, env.comm, PUSH_PROBE_COMM_LEN - 1);
 	setup_push_tracepoints(skel);
+	if (env.no_syscalls) {
+		bpf_program__set_autoload(skel->progs.push_sys_enter, false);
+		bpf_program__set_autoload(skel->progs.push_sys_exit, false);
+	}
 
 	err = push_probe_bpf__load(skel);
 	if (err) {
@@ -493,6 +500,7 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "no-syscalls", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -518,6 +526,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			env.json = 1;
+			break;
+		case 'S':
+			env.no_syscalls = 1;
 			break;
 		case 'v':
 			env.verbose++;
