@@ -20,7 +20,7 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->max_queue = 1 << 20;
 	cfg->max_conns = 60000;
 	cfg->max_conns_per_ip = 0;
-	cfg->conn_memory = 4096;
+	cfg->conn_memory = 3072;
 	cfg->max_msg_size = 65536;
 }
 

@@ -2,7 +2,7 @@
 /*
  * http.c - pushd's HTTP front: one libmicrohttpd daemon with its own
  * epoll thread.  Connections are cheap: MHD's per-connection pool is
- * --conn-memory bytes (4 KiB), which bounds headers and URL as well;
+ * --conn-memory bytes (3 KiB), which bounds headers and URL as well;
  * waiting subscribers are suspended (no timeout, no polling), woken by the
  * hub through MHD_resume_connection().
  *
@@ -501,7 +501,7 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 int http_start(int pubfd, int infofd)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
 	struct MHD_OptionItem opts[16];
 	int n = 0;
 
@@ -511,6 +511,8 @@ int http_start(int pubfd, int infofd)
 		flags |= MHD_USE_IPv6;
 	if (pushd_cfg.cert_pem)
 		flags |= MHD_USE_TLS;
+	if (pushd_cfg.verbose)
+		flags |= MHD_USE_ERROR_LOG;
 
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);

@@ -553,17 +553,17 @@ static void hub_epoll(void)
 	struct epoll_event evs[256];
 	int n;
 
-	hub_lock();
-	while ((n = epoll_wait(hub.epfd, evs, 256, 0)) > 0) {
+	/* one harvest per lock: a killed client's socket stays readable until reaped */
+	do {
+		hub_lock();
+		n = epoll_wait(hub.epfd, evs, 256, 0);
 		for (int i = 0; i < n; i++) {
 			struct hub_watch *w = evs[i].data.ptr;
 
 			w->cb(w, evs[i].events);
 		}
-		if (n < 256)
-			break;
-	}
-	hub_unlock();
+		hub_unlock();
+	} while (n == 256);
 }
 
 static void *hub_thread(void *arg)

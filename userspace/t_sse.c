@@ -24,6 +24,13 @@ struct sse_client {
 	uint8_t preamble;	/* bytes of "retry: 2000\n\n" sent */
 };
 
+/*
+ * MHD gives every callback response a block of this size, which chunked
+ * responses never use (the reader writes into the connection's own buffer):
+ * keep it tiny, it is paid per subscriber.
+ */
+#define SSE_BLOCK	64
+
 static const char sse_retry_line[] = "retry: 2000\n\n";
 
 #define SSE_CTRL(pre, body, is_end) {				\
@@ -150,7 +157,7 @@ static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, 
 		free(s);
 		return longpoll_open_error(conn, err);
 	}
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 2048, sse_reader, s, sse_free);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_reader, s, sse_free);
 	if (!r) {
 		sse_free(s);
 		return MHD_NO;
