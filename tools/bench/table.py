@@ -109,6 +109,27 @@ def main():
             t, fmt(vals[0]), fmt(vals[1]), ratio(vals[0], vals[1]), fmt(vals[2]),
             fmt(vals[3]), ratio(vals[2], vals[3])))
 
+    post = sorted(k for k in by if k[0] == "fanout-post")
+    if post:
+        print("\n### pushd fed by /dev/push vs by POST /pub (SSE)\n")
+        print("| subscribers | published/s, device | published/s, POST | deliveries/s, device "
+              "| deliveries/s, POST | CPU us/delivery, device | CPU us/delivery, POST |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for k in post:
+            p = by[k]
+            d = by.get(("fanout", k[1], k[2], "pushd"))
+
+            def pubrate(r):
+                return r["published"] / r["pub_s"] if r and r["pub_s"] else None
+            print("| %d | %s | %s | %s | %s | %s | %s |" % (
+                k[1], fmt(pubrate(d)), fmt(pubrate(p)),
+                fmt(peak_step(d)["delivered_per_s"] if d else None),
+                fmt(peak_step(p)["delivered_per_s"]), fmt(cpu_us(d) if d else None),
+                fmt(cpu_us(p))))
+            if problems(p):
+                print("\nProblems seen (POST, %d): %s%s." % (k[1], problems(p),
+                      " (%s)" % p["error"] if p["error"] else ""))
+
     print("\n### Idle memory per subscriber (server PSS after - before, / subscribers)\n")
     print("| transport | subscribers | pushd bytes | nchan bytes | pushd/nchan |")
     print("|---|---:|---:|---:|---:|")
