@@ -81,6 +81,9 @@ workload sse 4 15
 exact sse 4 15 "attached before pushd started"
 [ "$(field sse connections)" = 4 ]
 ok $? "4 SSE connections counted" "$("$PROBE" report)"
+# pushd's /stats embeds the same report while the probes are pinned.
+[ "$(curl -s -m 5 "$BASE/stats" | jq .probes.transports.sse.delivered)" = 60 ]
+ok $? "GET /stats embeds the probes' report" "$(curl -s -m 5 "$BASE/stats" | head -c 600)"
 cpu1=$("$PROBE" report --json | jq .process.cpu_ns)
 [ "$cpu1" -gt 0 ]
 ok $? "pushd's CPU time counted ($cpu1 ns)"
