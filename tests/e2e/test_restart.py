@@ -30,15 +30,18 @@ class Client:
         self.last = since
         self.items = []
         self.reconnects = 0
+        self.got_last = False
         self.errors = []
         self.deadline = time.monotonic() + DEADLINE_S
         self.thread = threading.Thread(target=self.run, name=name)
 
     def done(self):
-        return len(self.items) >= N or time.monotonic() > self.deadline
+        return self.got_last or time.monotonic() > self.deadline
 
     def take(self, obj):
         self.items.append(obj)
+        if str(obj.get("data", "")) == "seq=%d" % (N - 1):
+            self.got_last = True
         if obj.get("type") != "gap" and isinstance(obj.get("id"), int):
             self.last = obj["id"]
 

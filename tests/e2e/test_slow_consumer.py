@@ -5,9 +5,9 @@ and pushd's memory stays bounded.
 
 100 reading clients (40 SSE, 40 WebSocket, 20 long-poll) follow channel
 "common".  Four raw sockets with a 4 KiB receive buffer subscribe to common
-and "big": two never read (one SSE, one WebSocket), two read 1 KiB every
+and a "big" channel of its own: two never read (one SSE, one WebSocket), two read 1 KiB every
 0.1 s, far slower than the stream.  pushd runs with --max-queue 65536.
-Messages are published in rounds (50 small on common, 8 of 16 KiB on big)
+Messages are published in rounds (50 small on common, 8 of 16 KiB on each big one)
 until pushd has disconnected all four.  Then: each of the 100 has every
 common message once, in order; the never-reading sockets, read now, end
 (the server closed them); the slow readers' streams end with
@@ -114,6 +114,8 @@ class SlowReader:
         self.eof = False
         self.error = None
         self.hurry = threading.Event()
+        self.eof_at = None
+        self.hurry_at = None
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -130,6 +132,7 @@ class SlowReader:
                 return
             if not d:
                 self.eof = True
+                self.eof_at = time.monotonic()
                 return
             self.data += d
             if not self.hurry.is_set():
@@ -155,14 +158,15 @@ def main(tap):
     pd = E.Pushd("--max-queue", str(MAX_QUEUE), "--heartbeat", "30", "--poll-timeout", "20")
     dev = E.Device()
     common = E.unique_channel("common")
-    big = E.unique_channel("big")
-    both = "%s,%s" % (common, big)
+    # One big channel per slow subscriber, so that GET /pub/BIG tells when it is cut.
+    bigs = {k: E.unique_channel("big" + k) for k in ("ss", "sw", "rs", "rw")}
+    both = {k: "%s,%s" % (common, b) for k, b in bigs.items()}
 
     # The stalled pair first, so that they are subscribed before any message.
-    stalled_sse = E.SseClient(pd.port, "/sub/" + both, rcvbuf=4096)
-    stalled_ws = E.RawWs(pd.port, "/sub/" + both, rcvbuf=4096, handshake=False)
-    slow_sse = SlowReader(pd.port, "/sub/" + both, {"Accept": "text/event-stream"})
-    slow_ws = SlowReader(pd.port, "/sub/" + both, {
+    stalled_sse = E.SseClient(pd.port, "/sub/" + both["ss"], rcvbuf=4096)
+    stalled_ws = E.RawWs(pd.port, "/sub/" + both["sw"], rcvbuf=4096, handshake=False)
+    slow_sse = SlowReader(pd.port, "/sub/" + both["rs"], {"Accept": "text/event-stream"})
+    slow_ws = SlowReader(pd.port, "/sub/" + both["rw"], {
         "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "ZTJlIHNsb3cgcmVhZGVyIQ=="})
     readers = [Reader("sse", pd, common) for _ in range(N_SSE)] + \
@@ -170,7 +174,8 @@ def main(tap):
               [Reader("poll", pd, common) for _ in range(N_POLL)]
     for r in readers:
         r.open()
-    pd.wait_subscribers(big, {"sse": 2, "websocket": 2}, timeout=60)
+    for k, t in (("ss", "sse"), ("sw", "websocket"), ("rs", "sse"), ("rw", "websocket")):
+        pd.wait_subscribers(bigs[k], {t: 1}, timeout=60)
     pd.wait_subscribers(common, {"sse": N_SSE + 2, "websocket": N_WS + 2,
                                  "longpoll": N_POLL}, timeout=60)
     slow0 = slow_total(pd.stats())
@@ -178,6 +183,25 @@ def main(tap):
     rss_max = rss0
     tap.diag("pushd VmRSS with %d clients connected: %d kB" % (len(readers) + 2, rss0))
 
+    # The slow readers resume full speed as soon as pushd drops them, as a
+    # client that stalled for a moment would (pushd keeps a cut socket 1 s
+    # for its close frame to drain).
+    def watch_cut():
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline and not (slow_sse.hurry.is_set() and
+                                                   slow_ws.hurry.is_set()):
+            for r, k, t in ((slow_sse, "rs", "sse"), (slow_ws, "rw", "websocket")):
+                try:
+                    n = pd.subscribers(bigs[k]).get(t, 1)
+                except (OSError, ValueError):
+                    n = 1
+                if n == 0 and not r.hurry.is_set():
+                    r.hurry_at = time.monotonic()
+                    r.hurry.set()
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch_cut, daemon=True)
+    watcher.start()
     seq = 0
     cut_after = None
     small_pad = "x" * 150
@@ -188,7 +212,8 @@ def main(tap):
             dev.publish(common, "seq=%d %s" % (seq, small_pad))
             seq += 1
             if i % (ROUND_SMALL // ROUND_BIG) == 0:
-                dev.publish(big, "big=%d %s" % (rnd, big_payload))
+                for b in bigs.values():
+                    dev.publish(b, "big=%d %s" % (rnd, big_payload))
         # Every reader catches up with the round before the next one.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -196,8 +221,8 @@ def main(tap):
             if all(r.seq >= seq - 1 or r.error for r in readers):
                 break
             time.sleep(0.05)
-        subs = pd.subscribers(big)
-        if subs.get("sse", 1) == 0 and subs.get("websocket", 1) == 0:
+        subs = [pd.subscribers(b) for b in bigs.values()]
+        if all(x.get("sse", 1) == 0 and x.get("websocket", 1) == 0 for x in subs):
             cut_after = rnd + 1
             break
     slow_sse.hurry.set()
@@ -207,8 +232,9 @@ def main(tap):
     tap.diag("%d rounds, %d common messages in %.1f s" % ((cut_after or MAX_ROUNDS), seq,
                                                            time.monotonic() - t0))
     tap.ok(cut_after is not None, "all 4 slow subscribers disconnected by pushd (after %s rounds, "
-           "%s KiB on big)" % (cut_after, (cut_after or MAX_ROUNDS) * ROUND_BIG * BIG_SIZE // 1024),
-           pd.subscribers(big))
+           "%s KiB on each big channel)" % (cut_after, (cut_after or MAX_ROUNDS) * ROUND_BIG
+                                             * BIG_SIZE // 1024),
+           [pd.subscribers(b) for b in bigs.values()])
 
     for r in readers:
         r.thread.join(max(1, r.deadline - time.monotonic()))
@@ -268,6 +294,12 @@ def main(tap):
     code = int.from_bytes(last[2][:2], "big") if last[1] == E.OP_CLOSE and len(last[2]) >= 2 else None
     tap.ok(slow_ws.data.startswith(b"HTTP/1.1 101"), "slow-reading WebSocket: handshake 101",
            slow_ws.data[:100])
+    if code is None:
+        used = sum(len(f[2]) for f in frames)
+        tap.diag("slow-reading WebSocket: last frame opcode %r fin %r, %d bytes of frames, "
+                 "%d bytes captured after the head, EOF %.2f s after the hurry"
+                 % (last[1], last[0], used, len(slow_ws.data) - head_end - 4,
+                    (slow_ws.eof_at or 0) - (slow_ws.hurry_at or 0)))
     tap.eq(1008, code, "slow-reading WebSocket: last frame is close 1008 (%d frames)" % len(frames))
     tap.eq(b"slow consumer", last[2][2:] if code else None, "slow-reading WebSocket: close reason")
 

@@ -21,11 +21,28 @@ datas() {
 	events "$1" | jq -c '[.[] | select(.event) | {event, id, data: (.data | fromjson? // .)}]'
 }
 
-# sse OUT SECONDS URL [CURL ARGS...]: subscribe in the background for SECONDS.
+# sse OUT URL [CURL ARGS...]: subscribe in the background (at most 60 s); $! is curl.
 sse() {
-	local out=$1 secs=$2 url=$3
-	shift 3
-	curl -sN -m "$secs" -D "$out.h" -o "$out" -H 'Accept: text/event-stream' "$@" "$url" &
+	local out=$1 url=$2
+	shift 2
+	curl -sN -m 60 -D "$out.h" -o "$out" -H 'Accept: text/event-stream' "$@" "$url" &
+}
+
+# count_ge FILE REGEX N: at least N lines of FILE match REGEX.
+count_ge() {
+	local n
+	n=$(grep -c "$2" "$1" 2>/dev/null)
+	[ "${n:-0}" -ge "$3" ]
+}
+
+# sse_end PID OUT IDS [HB]: wait (30 s at most) for IDS "id:" lines and HB
+# heartbeats in OUT, give stray events 0.5 s more, then stop that curl.
+sse_end() {
+	local pid=$1 out=$2 ids=$3 hb=${4:-0}
+	wait_for 30 eval "count_ge '$out' '^id:' $ids && count_ge '$out' '^: hb' $hb"
+	sleep 0.5
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 }
 
 # ok_d STREAM NAME CMD...: check, showing the stream's events if it fails.
@@ -36,15 +53,14 @@ ok_d() {
 	ok $? "$name" "$(datas "$f")"
 }
 
-sse "$T/s1" 8 "$BASE/sub/$CH"
+sse "$T/s1" "$BASE/sub/$CH"
 C1=$!
 wait_subscribers "$CH" sse 1
 ok $? "GET /pub/CH counts the SSE subscriber"
 pub "$CH" first
 pub "$CH" $'line one\nline two\r\nline three'
 pub "$CH" 'third: {"json":"in payload"}'
-sleep 3.5	# at least 3 heartbeats at --heartbeat 1 before the curl -m 8 ends
-wait $C1	# curl's -m ends it (status 28)
+sse_end $C1 "$T/s1" 3 3	# 3 messages, and 3 heartbeats at --heartbeat 1
 events "$T/s1" >"$T/e1"
 
 check "answers 200" grep -q '^HTTP/1.1 200' "$T/s1.h"
@@ -63,17 +79,17 @@ check "channel field is the channel" \
 	jq -e --arg c "$CH" 'all(.[] | select(.event); (.data | fromjson | .channel) == $c)' "$T/e1"
 check "no raw CR or LF inside a data: line" \
 	jq -e 'all(.[] | select(.event) | .lines[]; test("[\r\n]") | not)' "$T/e1"
-check "at least 3 ': hb' heartbeat comments in ~4 s" \
+check "': hb' heartbeat comments at --heartbeat 1" \
 	jq -e '[.[] | select(.comment == "hb")] | length >= 3' "$T/e1"
 ID1=$(jq -r '[.[] | select(.event)][0].id' "$T/e1")
 ID3=$(jq -r '[.[] | select(.event)][2].id' "$T/e1")
 
 # Last-Event-ID: N resumes with every message after N, then live ones.
-sse "$T/s2" 4 "$BASE/sub/$CH" -H "Last-Event-ID: $ID1"
+sse "$T/s2" "$BASE/sub/$CH" -H "Last-Event-ID: $ID1"
 C2=$!
 wait_subscribers "$CH" sse 1
 pub "$CH" live
-wait $C2
+sse_end $C2 "$T/s2" 3
 events "$T/s2" >"$T/e2"
 ok_d "$T/s2" "Last-Event-ID resume: messages after it, then live" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["line one\nline two\r\nline three","third: {\"json\":\"in payload\"}","live"]' "$T/e2"
@@ -81,22 +97,25 @@ check "resumed ids strictly increase from after Last-Event-ID" \
 	jq -e --argjson f "$ID1" '[.[] | select(.event) | .id | tonumber] | .[0] > $f and . == (sort | unique)' "$T/e2"
 
 # ?since=N does the same; ?since=oldest gives all retained.
-sse "$T/s3" 3 "$BASE/sub/$CH?since=$ID3"
+sse "$T/s3" "$BASE/sub/$CH?since=$ID3"
 C3=$!
-sse "$T/s4" 3 "$BASE/sub/$CH?since=oldest"
-wait $C3 $!
+sse "$T/s4" "$BASE/sub/$CH?since=oldest"
+C4=$!
+sse_end $C3 "$T/s3" 1
+sse_end $C4 "$T/s4" 4
 ok_d "$T/s3" "?since=N resume" jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["live"]' <(events "$T/s3")
 check "?since=oldest replays the 4 retained" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] | length == 4 and .[0] == "first"' <(events "$T/s4")
 
 # /sub/a,b: both channels, in id order, never a third one.
 A=$(uniq_chan a); B=$(uniq_chan b); C=$(uniq_chan c)
-sse "$T/s5" 5 "$BASE/sub/$A,$B"
+sse "$T/s5" "$BASE/sub/$A,$B"
 C5=$!
 wait_subscribers "$A" sse 1 && wait_subscribers "$B" sse 1
 ok $? "multi-channel subscriber counted on both channels"
 for i in 1 2 3; do pub "$A" "a$i"; pub "$C" "c$i"; pub "$B" "b$i"; done
-wait $C5
+pub "$C" c-last
+sse_end $C5 "$T/s5" 6
 events "$T/s5" >"$T/e5"
 check "/sub/a,b delivers a and b interleaved, not c" \
 	jq -e '[.[] | select(.event) | .data | fromjson | .data] == ["a1","b1","a2","b2","a3","b3"]' "$T/e5"
