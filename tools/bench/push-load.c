@@ -1012,6 +1012,7 @@ struct pubconn {
 	struct sockaddr_in addr;
 	char host[80], path[512];
 	unsigned outstanding;	/* POSTs sent, not answered yet */
+	double deadline;	/* give up waiting for answers then (0: never) */
 	size_t rlen;
 	char buf[65536];	/* responses read, not parsed yet */
 };
@@ -1022,7 +1023,9 @@ static int pub_connect(struct pubconn *pc)
 	if (pc->fd < 0)
 		return -errno;
 	int one = 1;
+	struct timeval tv = { 0, 100000 };
 	setsockopt(pc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(pc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(pc->fd, (struct sockaddr *)&pc->addr, sizeof(pc->addr)) < 0) {
 		int e = errno;
 		close(pc->fd);
@@ -1090,17 +1093,20 @@ static void pub_collect(struct pubconn *pc, unsigned max)
 			memmove(pc->buf, pc->buf + hl + body, pc->rlen - hl - body);
 			pc->rlen -= hl + body;
 			pc->outstanding--;
-			if (status >= 200 && status <= 299)
-				atomic_fetch_add(&pub.published, 1);
-			else
+			if (status < 200 || status > 299)
 				pub_error("POST: HTTP %d", status);
 		}
 		if (pc->outstanding <= max)
 			return;
 		ssize_t n = recv(pc->fd, pc->buf + pc->rlen, sizeof(pc->buf) - pc->rlen, 0);
 		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
+			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (pc->deadline && now_mono() > pc->deadline) {
+					pub_broken(pc, "no answer in time");
+					return;
+				}
 				continue;
+			}
 			pub_broken(pc, n ? strerror(errno) : "connection closed");
 			return;
 		}
@@ -1130,6 +1136,8 @@ static void pub_post(struct pubconn *pc, const char *data, size_t len)
 		pub_broken(pc, "send failed");
 		return;
 	}
+	/* counted when sent: a slow answer must not hold the count back */
+	atomic_fetch_add(&pub.published, 1);
 	pc->outstanding++;
 	pub_collect(pc, o.pub_window - 1);
 }
@@ -1192,11 +1200,13 @@ static void *pub_thread(void *arg)
 			atomic_fetch_add(&steps[k].published, 1);
 		}
 	}
+	pub.t_end = now_mono();
+	atomic_store(&pub.done, true);
+	/* the last answers, while the subscribers drain */
+	pc->deadline = pub.t_end + o.drain;
 	if (!pc->device)
 		pub_collect(pc, 0);
-	pub.t_end = now_mono();
 	free(msg);
-	atomic_store(&pub.done, true);
 	return NULL;
 }
 
@@ -1492,7 +1502,7 @@ static void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 
 	if (!o.json && !o.conns) {
 		double d = pub.t_end - pub.t0;
-		printf("published %" PRIu64 " messages in %.2fs (%.0f/s), %" PRIu64 " errors%s%s\n",
+		printf("sent %" PRIu64 " messages in %.2fs (%.0f/s), %" PRIu64 " errors%s%s\n",
 		       published, d, d > 0 ? published / d : 0, (uint64_t)atomic_load(&pub.errors),
 		       pub.err[0] ? ": " : "", pub.err);
 	} else if (!o.json) {
@@ -1639,6 +1649,7 @@ int main(int argc, char **argv)
 				snap(&steps[0], true);
 				ph = PH_RUN;
 			} else {
+				snap(&drain_stat, true);	/* idle CPU while holding */
 				ph = PH_HOLD;
 			}
 			t_phase = now;
@@ -1667,6 +1678,7 @@ int main(int argc, char **argv)
 			break;
 		case PH_HOLD:
 			if (now - t_phase >= o.hold) {
+				snap(&drain_stat, false);
 				mem_after = server_mem_kb();
 				ph = PH_DONE;
 			}
