@@ -296,6 +296,7 @@ int BPF_PROG(push_sock_state, const struct sock *sk, const int oldstate,
 		push_add(&tr->t.rx_bytes, conn->t.rx_bytes);
 		push_add(&tr->t.rx_segs, conn->t.rx_segs);
 		push_add(&tr->t.rx_payload, conn->t.rx_payload);
+		push_add(&tr->t.rx_dup_payload, conn->t.rx_dup_payload);
 		push_add(&tr->t.retrans, conn->t.retrans);
 		push_add(&tr->t.retrans_bytes, conn->t.retrans_bytes);
 		push_add(&tr->t.syscalls, conn->t.syscalls);
@@ -328,8 +329,10 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool tx)
 {
 	struct push_conn *conn, fresh = {};
 	struct bpf_sock *sk = skb->sk;
-	__u32 len = skb->len, segs, hdr, payload, wire;
+	__u32 len = skb->len, segs, iphdr, hdr, payload, wire, seq, dup = 0;
+	struct bpf_tcp_sock *tp;
 	__u8 b = 0;
+	__s32 old;
 	__u64 cookie;
 
 	if (!sk)
@@ -360,8 +363,17 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool tx)
 	}
 	if (hdr < 20 || bpf_skb_load_bytes(skb, hdr + 12, &b, 1))
 		return;
+	iphdr = hdr;
 	hdr += (b >> 4) * 4;
 	payload = len > hdr ? len - hdr : 0;
+	/* Received data below rcv_nxt is a resend of what we already have
+	 * (this runs before TCP processes the segment). */
+	if (!tx && payload && (tp = bpf_tcp_sock(sk)) &&
+	    !bpf_skb_load_bytes(skb, iphdr + 4, &seq, 4)) {
+		old = (__s32)(tp->rcv_nxt - bpf_ntohl(seq));
+		if (old > 0)
+			dup = (__u32)old < payload ? (__u32)old : payload;
+	}
 	/* A GSO packet leaves as segs packets, each with its own headers. */
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	wire = len + (segs - 1) * hdr;
@@ -373,6 +385,8 @@ static __always_inline void count_skb(struct __sk_buff *skb, bool tx)
 		push_add(&conn->t.rx_bytes, wire);
 		push_add(&conn->t.rx_segs, segs);
 		push_add(&conn->t.rx_payload, payload);
+		if (dup)
+			push_add(&conn->t.rx_dup_payload, dup);
 	}
 }
 

@@ -41,6 +41,7 @@ struct push_traffic {
 	__u64 rx_bytes;		/* IP bytes received by pushd */
 	__u64 rx_segs;
 	__u64 rx_payload;
+	__u64 rx_dup_payload;	/* of it, already received: the peer's resends */
 	__u64 retrans;		/* retransmissions (tcp_retransmit_skb) */
 	__u64 retrans_bytes;	/* their TCP payload, also in tx_payload */
 	__u64 syscalls;		/* pushd's syscalls on this socket's fd */

@@ -221,6 +221,7 @@ static void add_traffic(struct probe_row *row, const struct push_traffic *t)
 	row->rx_bytes += t->rx_bytes;
 	row->rx_segs += t->rx_segs;
 	row->rx_payload += t->rx_payload;
+	row->rx_dup_payload += t->rx_dup_payload;
 	row->retrans += t->retrans;
 	row->retrans_bytes += t->retrans_bytes;
 	row->syscalls += t->syscalls;
@@ -407,12 +408,13 @@ size_t probe_report_json(const struct probe_report *r, char *out, size_t cap)
 		jnum(&b, "new_conns_per_msg", (double)w->conns, d);
 		jnum(&b, "mean_lifetime_s", (double)w->lifetime_ns / 1e9, (double)w->timed);
 		jput(&b, ",\"tx_bytes\":%llu,\"tx_segs\":%llu,\"tx_payload\":%llu,"
-		     "\"rx_bytes\":%llu,\"rx_segs\":%llu,\"rx_payload\":%llu,"
+		     "\"rx_bytes\":%llu,\"rx_segs\":%llu,\"rx_payload\":%llu,\"rx_dup_payload\":%llu,"
 		     "\"retransmits\":%llu,\"retransmit_bytes\":%llu,"
 		     "\"syscalls\":%llu,\"syscall_ns\":%llu}",
 		     (unsigned long long)w->tx_bytes, (unsigned long long)w->tx_segs,
 		     (unsigned long long)w->tx_payload, (unsigned long long)w->rx_bytes,
 		     (unsigned long long)w->rx_segs, (unsigned long long)w->rx_payload,
+		     (unsigned long long)w->rx_dup_payload,
 		     (unsigned long long)w->retrans, (unsigned long long)w->retrans_bytes,
 		     (unsigned long long)w->syscalls,
 		     (unsigned long long)w->syscall_ns);

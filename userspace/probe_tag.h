@@ -59,6 +59,7 @@ struct probe_row {
 	uint64_t lifetime_ns;	/* their summed lifetime */
 	uint64_t tx_bytes, tx_segs, tx_payload;	/* IP bytes, segments, TCP payload */
 	uint64_t rx_bytes, rx_segs, rx_payload;
+	uint64_t rx_dup_payload;	/* of rx_payload, resent by the peer */
 	uint64_t retrans, retrans_bytes;	/* retransmissions, their payload */
 	uint64_t syscalls, syscall_ns;	/* pushd's syscalls on their fds */
 	double cpu_ns;		/* pushd's CPU apportioned by syscall time */

@@ -34,7 +34,7 @@ exact() {
 	local t=$1 want=$(($2 * $3)) got rx tx
 	got=$(field "$t" delivered)
 	rx=$(( $(field "$t" tx_payload) - $(field "$t" retransmit_bytes) ))
-	tx=$(field "$t" rx_payload)
+	tx=$(( $(field "$t" rx_payload) - $(field "$t" rx_dup_payload) ))
 	[ "$(jq -r .complete <<<"$W")" = true ] && [ "$got" = "$want" ] &&
 		[ "$rx" = "$(jq .client_rx_bytes <<<"$W")" ] &&
 		[ "$tx" = "$(jq .client_tx_bytes <<<"$W")" ]
@@ -111,7 +111,9 @@ out=$("$PROBE" detach 2>&1)
 ok $? "detach" "$out"
 [ ! -e $PIN ]
 ok $? "nothing left under $PIN" "$(ls -la $PIN 2>&1)"
-[ "$(push_progs)" = 0 ]
+# Programs are freed once their last link goes, possibly after an RCU grace.
+no_push_progs() { [ "$(push_progs)" = 0 ]; }
+wait_for 5 no_push_progs
 ok $? "no push_* program left in bpftool prog show" "$(bpftool prog show)"
 ! bpftool cgroup show /sys/fs/cgroup 2>/dev/null | grep -q push_
 ok $? "no push_* program left on the root cgroup"
