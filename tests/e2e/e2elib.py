@@ -209,12 +209,23 @@ class Pushd:
             rc = self.wait(10)
         if self in _running:
             _running.remove(self)
+        if rc != 0:
+            self.report(rc)
         return rc
+
+    def report(self, rc):
+        """Print why pushd ended badly, and its last log lines, as TAP comments."""
+        how = "killed by signal %d" % -rc if rc is not None and rc < 0 else "exit status %s" % rc
+        print("# pushd (port %d) %s; last lines of its log:" % (self.port, how), flush=True)
+        for line in self.tail(15).splitlines():
+            print("#   " + line, flush=True)
 
     def kill(self):
         if self.proc is not None and self.alive():
             self.proc.kill()
             self.wait(10)
+        elif self.proc is not None and self.proc.returncode not in (None, 0, -9):
+            self.report(self.proc.returncode)
         if self in _running:
             _running.remove(self)
 
