@@ -31,10 +31,12 @@
 /* fds above this are tagged in the map but not remembered locally. */
 #define PROBE_MAX_FD	65536
 
-/* Per fd: its transport and deliveries since it was tagged. */
+/* Per fd: its transport, deliveries since it was tagged, and the id of
+ * the push_conn_tags map it was tagged in (0: not tagged). */
 struct probe_fd {
 	uint32_t transport;
 	uint32_t delivered;
+	uint32_t map_id;
 };
 
 /* Everything below is protected by probe_lock. */
@@ -147,14 +149,24 @@ void probe_tag_conn(int fd, int transport)
 	if (transport < 0 || transport >= PUSH_TRANSPORT_MAX || fd < 0)
 		return;
 	pthread_mutex_lock(&probe_lock);
-	if (!probe_refresh() || fd_cookie(fd, &cookie))
+	if (!probe_refresh())
+		goto out;
+	/* Already tagged so in these maps (the next request of a keep-alive
+	 * connection): nothing to do, no syscall. */
+	if (fd < PROBE_MAX_FD && fds[fd].map_id == tags_id &&
+	    fds[fd].transport == (uint32_t)transport)
+		goto out;
+	if (fd_cookie(fd, &cookie))
+		goto out;
+	tag.tgid = (__u32)getpid();
+	if (fd < PROBE_MAX_FD)
+		tag.delivered = fds[fd].delivered;
+	if (bpf_map_update_elem(tags_fd, &cookie, &tag, BPF_ANY))
 		goto out;
 	if (fd < PROBE_MAX_FD) {
 		fds[fd].transport = (uint32_t)transport;
-		tag.delivered = fds[fd].delivered;
+		fds[fd].map_id = tags_id;
 	}
-	tag.tgid = (__u32)getpid();
-	bpf_map_update_elem(tags_fd, &cookie, &tag, BPF_ANY);
 out:
 	pthread_mutex_unlock(&probe_lock);
 }
