@@ -130,9 +130,13 @@ def main(tap):
                         raise RuntimeError("page did not load in 90 s")
                     await asyncio.sleep(0.5)
                 html = await cdp.eval("document.documentElement.outerHTML") or ""
-                # The page's subscribers: the channel it names, else the usual defaults.
+                inputs = await cdp.eval("JSON.stringify([...document.querySelectorAll('input,select')]"
+                                        ".map(e => e.value))") or "[]"
+                # The page's subscribers: the channel it names or shows, else the usual defaults.
                 cands = []
-                for m in re.findall(r"/sub/([A-Za-z0-9_.:,-]+)", html) + ["demo", "default"]:
+                for m in re.findall(r"/sub/([A-Za-z0-9_.:,-]+)", html) + \
+                        [v for v in json.loads(inputs) if re.fullmatch(r"[A-Za-z0-9_.:,-]{1,200}", v)] + \
+                        ["demo", "default"]:
                     for c in m.split(","):
                         if c not in cands:
                             cands.append(c)
