@@ -74,6 +74,9 @@ def main(tap):
                {k: conns[k] for k in ("longpoll", "sse", "websocket")},
                "/stats%s counts one subscriber of each transport" % path)
 
+    q = stats.get("queues")
+    tap.ok(isinstance(q, dict) and all(isinstance(v, int) for v in q.values()) and q,
+           "/stats has queue depths", q)
     s0 = stats
     st, h, body = E.http_json(pd.port, "POST", "/pub/" + ch, body=b"posted \xe2\x9c\x93")
     tap.eq(201, st, "POST /pub/CH -> 201")
