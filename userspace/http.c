@@ -491,6 +491,18 @@ static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 		probe_untag_conn(http_conn_fd(conn), 0);
 }
 
+/*
+ * MHD's URL unescaping turns "%00" into a NUL that cuts "a%00b" to "a".
+ * Nothing pushd takes needs escapes (channel names, ids, "oldest"), so
+ * nothing is unescaped and a '%' is simply an invalid character.
+ */
+static size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
 static void http_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -527,6 +539,7 @@ int http_start(int pubfd, int infofd)
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL);
 	if (pushd_cfg.cert_pem) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, pushd_cfg.cert_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, pushd_cfg.key_pem);

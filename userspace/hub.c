@@ -188,6 +188,18 @@ void hub_reap(struct client *c, void (*release)(struct client *c))
 	hub.reaps = r;
 }
 
+static void hub_unlink_subs(struct client *c);
+
+/*
+ * Cuts @c off: its channels forget it at once (GET /pub counts drop, the
+ * fan-out skips it), its transport says goodbye and reaps it later.
+ */
+static void hub_cut(struct client *c, enum client_close why)
+{
+	hub_unlink_subs(c);
+	c->t->close(c, why);
+}
+
 void hub_queue(struct client *c, struct item *it)
 {
 	if (c->flags & CF_CLOSING)
@@ -195,7 +207,7 @@ void hub_queue(struct client *c, struct item *it)
 	if (it->type == ITEM_MSG && (it->id <= c->after_id || it->id <= c->last_id))
 		return;
 	if (client_push(c, it)) {
-		c->t->close(c, CLOSE_SLOW);
+		hub_cut(c, CLOSE_SLOW);
 		return;
 	}
 	if (it->type != ITEM_CTRL && item_last_id(it) > c->last_id)
@@ -208,7 +220,7 @@ void hub_queue(struct client *c, struct item *it)
 	c->batch_bytes += c->t->item_len(it);
 	if (c->qbytes > c->hist_bytes + c->batch_bytes + pushd_cfg.max_queue) {
 		stat_add(&pushd_stats.t[c->t->kind].slow, 1);
-		c->t->close(c, CLOSE_SLOW);
+		hub_cut(c, CLOSE_SLOW);
 		return;
 	}
 	hub_mark_dirty(c);
@@ -662,7 +674,7 @@ void hub_shutdown(unsigned int ms)
 {
 	hub_lock();
 	for (struct client *c = hub.all; c; c = c->next_all)
-		c->t->close(c, CLOSE_SHUTDOWN);
+		hub_cut(c, CLOSE_SHUTDOWN);
 	hub_unlock();
 	for (unsigned int waited = 0; waited < ms; waited += 10) {
 		uint64_t left;

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -25,14 +27,18 @@
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
-#define WS_CLOSE_WAIT	3		/* seconds a closing client may take */
+#define WS_CLOSE_WAIT	5		/* seconds a closing client may stall */
+#define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
 
 struct ws_client {
 	struct client c;
 	struct hub_watch w;
 	struct MHD_UpgradeResponseHandle *urh;
 	uint64_t next_ping;		/* monotonic seconds */
-	uint64_t close_by;		/* when closing: give up waiting at */
+	uint64_t close_by;		/* when closing: give up waiting at, unless... */
+	uint64_t close_last;		/* ...it made progress: the latest deadline */
+	int outq;			/* unacked bytes in the socket at the last check */
+	uint64_t sent, sent_mark;	/* bytes written, and at the last check */
 	bool watched;
 	struct ws_parser p;
 };
@@ -185,6 +191,7 @@ static void ws_deliver(struct client *c)
 			return;
 		}
 		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].bytes_out, (unsigned long long)sent);
+		wc->sent += (uint64_t)sent;
 
 		/* retire whole items; remember how far into the next one we got */
 		size_t left = (size_t)sent;
@@ -252,6 +259,10 @@ static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 	}
 	c->flags |= CF_CLOSING;
 	wc->close_by = ws_now() + WS_CLOSE_WAIT;
+	wc->close_last = ws_now() + WS_CLOSE_MAX;
+	if (ioctl(c->fd, SIOCOUTQ, &wc->outq) < 0)
+		wc->outq = 0;
+	wc->sent_mark = wc->sent;
 	ws_send_ctrl(wc, close_item);
 }
 
@@ -421,8 +432,25 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 	struct ws_client *wc = (struct ws_client *)c;
 
 	if (c->flags & CF_CLOSING) {
-		if (now >= wc->close_by)
-			ws_kill(wc);
+		int outq = 0;
+
+		if (now < wc->close_by)
+			return;
+		/*
+		 * The close frame waits behind what the socket holds; a client
+		 * still draining that (a slow reader told to stop: the socket's
+		 * backlog shrank, or took more of ours) gets more time to see
+		 * the frame, one that stalls is dropped.
+		 */
+		if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+			outq = wc->outq;
+		if (now < wc->close_last && (outq < wc->outq || wc->sent != wc->sent_mark)) {
+			wc->outq = outq;
+			wc->sent_mark = wc->sent;
+			wc->close_by = now + WS_CLOSE_WAIT;
+			return;
+		}
+		ws_kill(wc);
 		return;
 	}
 	if (now < wc->next_ping)
@@ -436,9 +464,8 @@ static void ws_close(struct client *c, enum client_close why)
 	struct ws_client *wc = (struct ws_client *)c;
 
 	if (why == CLOSE_SLOW) {
+		/* its socket is full: the close frame goes out if it drains in time */
 		ws_begin_close(wc, ws_close_init(&ws_close_slow, WS_CLOSE_POLICY, "slow consumer"));
-		/* its socket is full: the close frame goes out only if it drains soon */
-		wc->close_by = ws_now() + 1;
 	} else {
 		ws_begin_close(wc, ws_close_init(&ws_close_shutdown, WS_CLOSE_GOING_AWAY, "shutdown"));
 	}
