@@ -130,20 +130,28 @@ def main():
                 print("\nProblems seen (POST, %d): %s%s." % (k[1], problems(p),
                       " (%s)" % p["error"] if p["error"] else ""))
 
-    print("\n### Idle memory per subscriber (server PSS after - before, / subscribers)\n")
-    print("| transport | subscribers | pushd bytes | nchan bytes | pushd/nchan |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n### Idle memory per subscriber (server PSS after - before, / subscribers still "
+          "open)\n")
+    print("| transport | subscribers | pushd bytes | nchan bytes | pushd/nchan "
+          "| pushd CPU idle | nchan CPU idle |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for (kind, conns, t, s), r in sorted(by.items()):
         if kind != "idle" or s != "pushd":
             continue
         n = by.get((kind, conns, t, "nchan"))
 
         def per(r):
-            if not r or not r["established"]:
+            alive = r["established"] - r["dropped"] if r else 0
+            if alive <= 0:
                 return None
-            return 1024.0 * (r["mem_after_kb"] - r["mem_before_kb"]) / r["established"]
-        print("| %s | %d | %s | %s | %s |" % (t, conns, fmt(per(r)), fmt(per(n)),
-                                             ratio(per(r), per(n))))
+            return 1024.0 * (r["mem_after_kb"] - r["mem_before_kb"]) / alive
+        def idle_cpu(r):
+            if not r or not r.get("drain_s"):
+                return "-"
+            return "%.1f%%" % (100.0 * r["drain_server_cpu_s"] / r["drain_s"])
+        print("| %s | %d | %s | %s | %s | %s | %s |" % (
+            t, conns, fmt(per(r)), fmt(per(n)), ratio(per(r), per(n)), idle_cpu(r),
+            idle_cpu(n)))
 
 
 if __name__ == "__main__":
