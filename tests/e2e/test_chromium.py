@@ -124,8 +124,9 @@ def main(tap):
                 await cdp.call("Runtime.enable")
                 await cdp.call("Page.navigate", url="http://127.0.0.1:%d/" % pd.port)
                 deadline = time.monotonic() + 90
-                while await cdp.eval("document.readyState + '|' + location.href") != \
-                        "complete|http://127.0.0.1:%d/" % pd.port:
+                base = "http://127.0.0.1:%d/" % pd.port
+                while not (await cdp.eval("document.readyState + '|' + location.href") or
+                           "").startswith("complete|" + base):
                     if time.monotonic() > deadline:
                         raise RuntimeError("page did not load in 90 s")
                     await asyncio.sleep(0.5)
