@@ -141,6 +141,9 @@ def main(tap):
                                                        "Accept": "text/event-stream"}, timeout=10)
     tap.ok(st == 400 and readable(body), "Last-Event-ID: abc -> 400 with a message",
            "%d %r" % (st, body[:200]))
+    # Only GET and HEAD subscribe.
+    st, _, body = E.http(pd.port, "DELETE", "/sub/" + ch, timeout=10)
+    tap.ok(st == 405 and readable(body), "DELETE /sub/CH -> 405 with a message", "%d %r" % (st, body[:200]))
     # A path outside the API.
     st, _, _ = E.http(pd.port, "GET", "/nowhere", timeout=10)
     tap.eq(404, st, "GET /nowhere -> 404")

@@ -98,6 +98,13 @@ def main(tap):
     tap.ok(st == 200 and isinstance(lp, dict) and [x.get("id") for x in lp.get("messages", [])] == [pid]
            and lp.get("next") == pid, "long-poll subscriber got the POSTed message", lp)
 
+    # /metrics counts the same open connections, by transport label.
+    st, _, mt = E.http(pd.port, "GET", "/metrics")
+    seen = dict(re.findall(r'^push_connections\{transport="(\w+)"\} (\d+)$',
+                           mt.decode("utf-8", "replace"), re.M))
+    tap.eq({"longpoll": "0", "sse": "1", "websocket": "1"}, seen,
+           "/metrics push_connections{transport=...} match the open subscribers")
+
     # /stats counted the publish and one delivery per transport.
     s1 = pd.stats()
     tap.eq(1, s1.get("published", 0) - s0.get("published", 0), "/stats published +1")
@@ -120,6 +127,10 @@ def main(tap):
                "GET /pub/CH subscribers after the long-poll was answered")
     else:
         tap.ok(False, "GET /pub/CH is JSON", info)
+    st, h, _ = E.http(pd.port, "OPTIONS", "/pub/" + ch,
+                      {"Origin": "http://example.test", "Access-Control-Request-Method": "POST"})
+    tap.ok(st == 204 and "POST" in h.get("access-control-allow-methods", ""),
+           "OPTIONS preflight: 204 allowing POST", "%d %r" % (st, h))
     st, _, info = E.http_json(pd.port, "GET", "/pub/" + E.unique_channel("never"))
     tap.ok(st in (200, 404), "GET /pub/ of a never-used channel answers (%d)" % st, info)
 
@@ -142,6 +153,9 @@ def main(tap):
         f.write("e2e-s3cret-token\n")
     pd = E.Pushd("--token-file", tf)
     ch = E.unique_channel("tok")
+    st, h, _ = E.http(pd.port, "POST", "/pub/" + ch, {}, b"denied")
+    tap.ok(st == 401 and h.get("www-authenticate", "").lower().startswith("bearer"),
+           "401 carries WWW-Authenticate: Bearer", "%d %r" % (st, h))
     for name, hdrs in (("no Authorization", {}),
                        ("wrong token", {"Authorization": "Bearer wrong"}),
                        ("token prefix", {"Authorization": "Bearer e2e-s3cret"}),
