@@ -6,8 +6,8 @@
  *   tp_btf/inet_sock_set_state   connection open/close, lifetime, fold by
  *                                transport at close
  *   tp_btf/tcp_retransmit_skb    retransmits
- *   tp/raw_syscalls/sys_{enter,exit}  pushd's syscalls, per fd's socket
- *   tp/sched/sched_switch        pushd's CPU time
+ *   tp_btf/sys_{enter,exit}      pushd's syscalls, per fd's socket
+ *   tp_btf/sched_switch          pushd's CPU time
  *   tp/push/push_{publish,read,record_read}  the module's own events
  *   cgroup_skb/{egress,ingress}  IP bytes and segments per socket, headers
  *                                included: no tracepoint sees them
@@ -131,6 +131,19 @@ static __always_inline bool is_target(void)
 	return comm[0] == target_comm.w[0] && comm[1] == target_comm.w[1];
 }
 
+/* The same for @task, a BTF pointer (tp_btf programs): direct loads, one
+ * helper call; these run on every syscall and context switch. */
+static __always_inline bool is_target_task(struct task_struct *task)
+{
+	__u64 comm[2] = {};
+
+	if (target_tgid)
+		return task->tgid == target_tgid;
+	if (bpf_probe_read_kernel(comm, sizeof(comm), task->group_leader->comm))
+		return false;
+	return comm[0] == target_comm.w[0] && comm[1] == target_comm.w[1];
+}
+
 /* Cookie of the socket behind the current task's @fd if it is a
  * connection to push_port whose cookie exists, else 0. */
 static __always_inline __u64 fd_cookie(long fd)
@@ -187,29 +200,31 @@ static __always_inline bool fd_syscall(long nr)
 	return false;
 }
 
-SEC("tp/raw_syscalls/sys_enter")
-int push_sys_enter(struct trace_event_raw_sys_enter *ctx)
+/* raw_syscalls as raw tracepoints: no trace record is built, which matters
+ * since every syscall of every process runs them. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(push_sys_enter, struct pt_regs *regs, long id)
 {
 	struct push_inflight in = {};
 	__u32 tid;
 
-	if (!is_target())
+	if (!is_target_task(bpf_get_current_task_btf()))
 		return 0;
 	/* probe_tag.c's own calls are the probes' cost, not pushd's: bpf()
-	 * and getsockopt(SOL_SOCKET, SO_COOKIE). */
-	if (ctx->id == 321 || (ctx->id == 55 && ctx->args[1] == 1 && ctx->args[2] == 57))
+	 * and getsockopt(SOL_SOCKET, SO_COOKIE).  x86-64 argument registers. */
+	if (id == 321 || (id == 55 && regs->si == 1 && regs->dx == 57))
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	/* Note which connection, if any, before the fd may be closed. */
-	if (fd_syscall(ctx->id))
-		in.cookie = fd_cookie((long)ctx->args[0]);
+	if (fd_syscall(id))
+		in.cookie = fd_cookie((long)regs->di);
 	in.start_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&push_inflight, &tid, &in, BPF_ANY);
 	return 0;
 }
 
-SEC("tp/raw_syscalls/sys_exit")
-int push_sys_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(push_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct push_inflight *in;
@@ -235,8 +250,9 @@ int push_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tp/sched/sched_switch")
-int push_sched_switch(struct trace_event_raw_sched_switch *ctx)
+SEC("tp_btf/sched_switch")
+int BPF_PROG(push_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
 {
 	__u64 now = bpf_ktime_get_ns(), *in, last;
 	struct push_proc *p;
@@ -247,8 +263,8 @@ int push_sched_switch(struct trace_event_raw_sched_switch *ctx)
 		return 0;
 	last = *in;
 	*in = now;
-	/* The current task is prev: it ran since the last switch here. */
-	if (last && is_target() && (p = proc_stats()))
+	/* prev ran since the last switch on this CPU. */
+	if (last && is_target_task(prev) && (p = proc_stats()))
 		push_add(&p->cpu_ns, now - last);
 	return 0;
 }
