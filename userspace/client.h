@@ -24,6 +24,7 @@ struct sub_request;
 enum client_close {
 	CLOSE_SLOW = 1,		/* its queue went over --max-queue */
 	CLOSE_SHUTDOWN,		/* SIGTERM */
+	CLOSE_ABORT,		/* SIGTERM, and the goodbye did not get through in time */
 };
 
 /*

@@ -676,7 +676,7 @@ void hub_shutdown(unsigned int ms)
 	for (struct client *c = hub.all; c; c = c->next_all)
 		hub_cut(c, CLOSE_SHUTDOWN);
 	hub_unlock();
-	for (unsigned int waited = 0; waited < ms; waited += 10) {
+	for (unsigned int waited = 0; waited < ms + 500; waited += 10) {
 		uint64_t left;
 
 		pthread_mutex_lock(&hub.lock);
@@ -684,6 +684,13 @@ void hub_shutdown(unsigned int ms)
 		pthread_mutex_unlock(&hub.lock);
 		if (!left)
 			break;
+		/* clients that could not take their goodbye (sockets full) go now */
+		if (waited == ms) {
+			hub_lock();
+			for (struct client *c = hub.all; c; c = c->next_all)
+				c->t->close(c, CLOSE_ABORT);
+			hub_unlock();
+		}
 		usleep(10000);
 	}
 }

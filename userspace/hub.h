@@ -25,7 +25,7 @@ int hub_init(int devfd, int histfd);
 /* Starts the reader thread; returns 0 or -errno. */
 int hub_start(void);
 
-/* Cuts every client off (CLOSE_SHUTDOWN) and waits up to @ms for them to go. */
+/* Cuts every client off (CLOSE_SHUTDOWN), waits up to @ms for them to go, then aborts the rest. */
 void hub_shutdown(unsigned int ms);
 
 /* Stops the reader thread and frees what is left. */

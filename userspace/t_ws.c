@@ -463,7 +463,9 @@ static void ws_close(struct client *c, enum client_close why)
 {
 	struct ws_client *wc = (struct ws_client *)c;
 
-	if (why == CLOSE_SLOW) {
+	if (why == CLOSE_ABORT) {
+		ws_kill(wc);
+	} else if (why == CLOSE_SLOW) {
 		/* its socket is full: the close frame goes out if it drains in time */
 		ws_begin_close(wc, ws_close_init(&ws_close_slow, WS_CLOSE_POLICY, "slow consumer"));
 	} else {
