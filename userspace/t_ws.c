@@ -91,7 +91,8 @@ static struct item *ws_ctrl_item(int opcode, uint16_t code, const uint8_t *data,
 		char reason[WS_CONTROL_MAX + 1];
 		size_t rl = len < WS_CONTROL_MAX - 2 ? len : WS_CONTROL_MAX - 2;
 
-		memcpy(reason, data, rl);
+		if (rl)
+			memcpy(reason, data, rl);
 		reason[rl] = '\0';
 		it->end = 1;
 		it->json_len = (uint32_t)ws_close_frame(frame, WS_HEADER_MAX + WS_CONTROL_MAX, code,
@@ -333,16 +334,47 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 		hub_mark_dirty(&wc->c);
 }
 
+/*
+ * The request between the 101 being queued and the upgrade: MHD keeps it in
+ * con_cls and tells us when the request is over, so a client that leaves
+ * before the upgrade leaks nothing.  The upgrade takes the channel list.
+ */
+struct ws_pending {
+	struct http_ctx ctx;
+	struct sub_request *req;
+};
+
+static enum MHD_Result ws_pending_again(struct http_ctx *ctx, struct MHD_Connection *conn,
+					const char *upload, size_t *upload_size)
+{
+	(void)ctx;
+	(void)conn;
+	(void)upload;
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+static void ws_pending_done(struct http_ctx *ctx)
+{
+	struct ws_pending *p = (struct ws_pending *)ctx;
+
+	free(p->req);
+	free(p);
+}
+
 static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 			const char *extra_in, size_t extra_in_size, MHD_socket sock,
 			struct MHD_UpgradeResponseHandle *urh)
 {
-	struct sub_request *req = cls;
-	struct ws_client *wc = calloc(1, sizeof(*wc));
+	struct ws_pending *pending = con_cls;
+	struct sub_request *req = pending ? pending->req : NULL;
+	struct ws_client *wc = req ? calloc(1, sizeof(*wc)) : NULL;
 	int err;
 
+	(void)cls;
 	(void)conn;
-	(void)con_cls;
+	if (pending)
+		pending->req = NULL;
 	if (!wc) {
 		free(req);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
@@ -387,11 +419,11 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
 	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	char accept[WS_ACCEPT_LEN + 1];
+	struct ws_pending *pending;
 	struct sub_request *copy;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	(void)con_cls;
 	if (!http_header_has(conn, MHD_HTTP_HEADER_CONNECTION, "upgrade"))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: Connection: Upgrade missing");
 	if (!ver || strcmp(ver, "13")) {
@@ -409,21 +441,25 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	    strcmp(origin, pushd_cfg.allow_origin))
 		return http_text(conn, MHD_HTTP_FORBIDDEN, "websocket: origin not allowed");
 
+	pending = calloc(1, sizeof(*pending));
 	copy = malloc(sizeof(*copy));
-	if (!copy)
-		return MHD_NO;
-	*copy = *req;
-	r = MHD_create_response_for_upgrade(ws_upgraded, copy);
-	if (!r) {
+	if (!pending || !copy) {
+		free(pending);
 		free(copy);
 		return MHD_NO;
 	}
+	*copy = *req;
+	pending->ctx.again = ws_pending_again;
+	pending->ctx.done = ws_pending_done;
+	pending->req = copy;
+	*con_cls = &pending->ctx;
+	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
+	if (!r)
+		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
 	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
-	if (ret != MHD_YES)
-		free(copy);
 	return ret;
 }
 
