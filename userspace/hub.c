@@ -40,6 +40,8 @@
 
 #define HUB_BUF_MIN	(256 * 1024)
 #define HUB_BUCKETS	4096
+#define HUB_RECENT	8192		/* items kept for cheap resumes (power of 2) */
+#define HUB_RECENT_BYTES (4 << 20)	/* ... and at most this much JSON */
 
 enum { HUB_DEV = 1, HUB_EPOLL, HUB_TICK, HUB_WAKE };
 
@@ -65,6 +67,16 @@ static struct {
 	struct reap *reaps;	/* clients to free at hub_unlock() */
 	uint64_t last_id;	/* last id fanned out */
 	uint64_t nclients;
+
+	/*
+	 * The latest messages fanned out, all channels: every message with an
+	 * id in (recent_from, last_id] is here, so a resume from such an id
+	 * (a long-poll's next poll) needs no trip to the device.
+	 */
+	struct item *recent[HUB_RECENT];
+	uint32_t recent_head, recent_len;
+	size_t recent_bytes;
+	uint64_t recent_from;
 
 	/* reader thread only */
 	int devfd, histfd, epfd, wakefd;
@@ -131,6 +143,80 @@ static void chan_put(struct chan *ch)
 		*pp = ch->hnext;
 		free(ch);
 	}
+}
+
+/* --- recent messages ------------------------------------------------------ */
+
+static void recent_drop_oldest(void)
+{
+	struct item *it = hub.recent[hub.recent_head];
+
+	hub.recent_head = (hub.recent_head + 1) & (HUB_RECENT - 1);
+	hub.recent_len--;
+	hub.recent_bytes -= it->json_len;
+	hub.recent_from = it->id;
+	item_put(it);
+}
+
+/* Records a message fanned out (lock held). */
+static void recent_add(struct item *it)
+{
+	while (hub.recent_len == HUB_RECENT ||
+	       (hub.recent_len && hub.recent_bytes + it->json_len > HUB_RECENT_BYTES))
+		recent_drop_oldest();
+	hub.recent[(hub.recent_head + hub.recent_len) & (HUB_RECENT - 1)] = item_get(it);
+	hub.recent_len++;
+	hub.recent_bytes += it->json_len;
+}
+
+/* Forgets everything up to @id: after a loss, the record has holes (lock held). */
+static void recent_reset(uint64_t id)
+{
+	while (hub.recent_len)
+		recent_drop_oldest();
+	hub.recent_from = id;
+}
+
+static bool recent_match(const struct item *it, const struct sub_request *req)
+{
+	for (int i = 0; i < req->nchans; i++)
+		if (req->chans[i].len == it->chan_len && !memcmp(req->chans[i].s, it->chan, it->chan_len))
+			return true;
+	return false;
+}
+
+/*
+ * The history of req's channels after req->since, from the recent record
+ * (lock held).  Returns 1 with @h filled (maybe empty), 0 if the record does
+ * not reach back that far, -ENOMEM.
+ */
+static int recent_history(const struct sub_request *req, struct history *h)
+{
+	uint32_t cap = 0;
+
+	h->items = NULL;
+	h->n = 0;
+	if (req->since_mode != SINCE_ID || req->since < hub.recent_from)
+		return 0;
+	for (uint32_t i = 0; i < hub.recent_len; i++) {
+		struct item *it = hub.recent[(hub.recent_head + i) & (HUB_RECENT - 1)];
+
+		if (it->id <= req->since || !recent_match(it, req))
+			continue;
+		if (h->n == cap) {
+			uint32_t ncap = cap ? cap * 2 : 16;
+			struct item **more = realloc(h->items, sizeof(*more) * ncap);
+
+			if (!more) {
+				history_free(h);
+				return -ENOMEM;
+			}
+			h->items = more;
+			cap = ncap;
+		}
+		h->items[h->n++] = item_get(it);
+	}
+	return 1;
 }
 
 /* --- clients ------------------------------------------------------------- */
@@ -322,10 +408,6 @@ int hub_subscribe(struct client *c, const struct sub_request *req)
 	uint64_t live;
 	int err;
 
-	/* where the device is: a since beyond it (module reloaded) means "new only" */
-	if (ioctl(hub.histfd, PUSH_IOC_INFO, &info) < 0)
-		return -errno;
-
 	hub_lock();
 	err = hub_register(c, req);
 	if (err) {
@@ -335,15 +417,45 @@ int hub_subscribe(struct client *c, const struct sub_request *req)
 	live = hub.last_id;
 	c->after_id = live;
 	c->last_id = live;
-	if (req->since_mode == SINCE_ID && req->since > live && req->since < info.next_id)
-		c->after_id = c->last_id = req->since;
 	bool want = req->since_mode == SINCE_OLDEST ||
 		    (req->since_mode == SINCE_ID && req->since < live);
-	if (want)
+	if (want) {
+		/* recent enough: the hub's own record has it, no device read */
+		err = recent_history(req, &h);
+		if (err) {
+			if (err > 0 && h.n) {
+				if (client_prepend(c, h.items, h.n)) {
+					history_free(&h);
+					hub_unsubscribe(c);
+					hub_unlock();
+					return -ENOMEM;
+				} else {
+					uint64_t last = item_last_id(h.items[h.n - 1]);
+
+					if (last > c->last_id)
+						c->last_id = last;
+					free(h.items);
+					hub_mark_dirty(c);
+				}
+			}
+			if (err > 0) {
+				hub_unlock();
+				return 0;
+			}
+		}
 		c->flags |= CF_PENDING;
+	}
 	hub_unlock();
-	if (!want)
+	if (!want) {
+		/* a since beyond the device (module reloaded) means "new only" */
+		if (req->since_mode == SINCE_ID && req->since > live &&
+		    ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0 && req->since < info.next_id) {
+			hub_lock();
+			c->after_id = c->last_id = req->since;
+			hub_unlock();
+		}
 		return 0;
+	}
 
 	/* history up to the live position: the fan-out queues only ids above it */
 	err = history_read(hub.histfd, req, live, &h);
@@ -487,6 +599,7 @@ static void hub_read_done(int res)
 	size_t off = 0;
 	size_t n = 0, cap = 256;
 	struct item **items;
+	bool lost = false;
 	int r;
 
 	if (res < 0) {
@@ -511,8 +624,10 @@ static void hub_read_done(int res)
 		else
 			stat_add(&pushd_stats.msgs_in, 1);
 		it = item_from_msg(&m);
-		if (!it)
+		if (!it) {
+			lost = true;	/* subscribers miss it; the recent record must not claim it */
 			continue;
+		}
 		if (n == cap) {
 			struct item **more = realloc(items, sizeof(*items) * cap * 2);
 			if (!more) {
@@ -524,9 +639,11 @@ static void hub_read_done(int res)
 		}
 		items[n++] = it;
 	}
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "pushd: malformed record from %s at offset %zu\n",
 			pushd_cfg.device, off);
+		lost = true;
+	}
 
 	/* pass 2, locked: queue references on the subscribers */
 	hub_lock();
@@ -543,7 +660,13 @@ static void hub_read_done(int res)
 		}
 		if (item_last_id(it) > hub.last_id)
 			hub.last_id = item_last_id(it);
+		if (it->type == ITEM_GAP)
+			recent_reset(hub.last_id);
+		else
+			recent_add(it);
 	}
+	if (lost)
+		recent_reset(hub.last_id);
 	hub_unlock();
 	for (size_t i = 0; i < n; i++)
 		item_put(items[i]);
@@ -649,6 +772,7 @@ int hub_init(int devfd, int histfd)
 	pos = lseek(devfd, 0, SEEK_END);
 	if (pos > 0)
 		hub.last_id = (uint64_t)pos - 1;
+	hub.recent_from = hub.last_id;
 	hub.tick.tv_sec = 1;
 	hub.epfd = epoll_create1(EPOLL_CLOEXEC);
 	hub.wakefd = eventfd(0, EFD_CLOEXEC);
@@ -709,4 +833,5 @@ void hub_stop(void)
 	}
 	free(hub.buf);
 	hub.buf = NULL;
+	recent_reset(0);
 }
