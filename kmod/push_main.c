@@ -335,15 +335,21 @@ static ssize_t push_read_records(struct push_reader *r, struct iov_iter *to)
 static ssize_t push_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct push_reader *r = iocb->ki_filp->private_data;
-	bool nowait = (iocb->ki_flags & IOCB_NOWAIT) ||
-		      (iocb->ki_filp->f_flags & O_NONBLOCK);
+	/*
+	 * IOCB_NOWAIT (io_uring's first try) must not sleep at all, not even
+	 * on the locks; O_NONBLOCK only means "do not wait for a message", as
+	 * for /dev/kmsg, so a reader never sees EAGAIN while records are
+	 * ready just because a publisher holds the lock for a moment.
+	 */
+	bool lock_nowait = iocb->ki_flags & IOCB_NOWAIT;
+	bool nowait = lock_nowait || (iocb->ki_filp->f_flags & O_NONBLOCK);
 	ssize_t ret;
 	u64 seen;
 
 	if (!iov_iter_count(to))
 		return 0;
 	for (;;) {
-		ret = push_reader_lock(r, nowait);
+		ret = push_reader_lock(r, lock_nowait);
 		if (ret)
 			return ret;
 		ret = push_read_records(r, to);
