@@ -350,6 +350,69 @@ static void *kick_fn(void *arg)
 	return NULL;
 }
 
+struct hammer {
+	volatile int stop;
+	int fd;
+};
+
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+	int i;
+
+	for (i = 0; i < 200000 && !h->stop; i++)
+		if (push_write_str(h->fd, "@nb.hammer x") < 0)
+			break;
+	return NULL;
+}
+
+/*
+ * O_NONBLOCK only means "do not wait for a message": while records are
+ * ready, a non-blocking read returns them even when publishers keep the
+ * device lock busy; it never fails with EAGAIN.
+ */
+TEST_F(one, nonblock_ready_never_eagain)
+{
+	struct hammer h[2] = { { 0, -1 }, { 0, -1 } };
+	pthread_t th[2];
+	uint64_t cursor = self->start, deadline;
+	int nb, i, reads = 0, eagain = 0;
+
+	nb = push_open(O_NONBLOCK);
+	ASSERT_NE(-1, nb);
+	ASSERT_EQ((int64_t)cursor, push_seek(nb, 0, SEEK_END));
+	for (i = 0; i < 2; i++) {
+		h[i].fd = push_open(0);
+		ASSERT_NE(-1, h[i].fd);
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, hammer_fn, &h[i]));
+	}
+	deadline = push_now_ns(CLOCK_MONOTONIC) + 2000000000ull;
+	while (push_now_ns(CLOCK_MONOTONIC) < deadline && reads < 20000) {
+		ssize_t n;
+
+		/* Records past the cursor exist now, and stay (big ring). */
+		if (push_next_id(nb) <= cursor)
+			continue;
+		n = read(nb, self->buf, 4096);
+		if (n < 0 && errno == EAGAIN) {
+			eagain++;
+			continue;
+		}
+		ASSERT_LT(0, n);
+		cursor = push_seek(nb, 0, SEEK_CUR);
+		reads++;
+	}
+	for (i = 0; i < 2; i++) {
+		h[i].stop = 1;
+		pthread_join(th[i], NULL);
+		close(h[i].fd);
+	}
+	close(nb);
+	/* Every read of ready records returned them. */
+	ASSERT_EQ(0, eagain);
+	ASSERT_LT(100, reads);
+}
+
 /* A signal (no SA_RESTART) interrupts a blocking read with EINTR. */
 TEST_F(one, interrupted_read)
 {
