@@ -55,6 +55,7 @@ struct sub_request {
 	int nchans;
 	enum since_mode since_mode;
 	uint64_t since;
+	bool raw;		/* ?format=raw (SSE only): payloads as data: lines */
 };
 
 /* A client's subscription to one channel: a node in the channel's list. */

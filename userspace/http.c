@@ -189,6 +189,7 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 	struct sub_request *req = calloc(1, sizeof(*req));
 	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
 	const char *leid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	enum MHD_Result ret;
 	int n;
 
@@ -220,11 +221,23 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 					 "bad since: a message id (digits) or \"oldest\"");
 		}
 	}
+	if (format && strcmp(format, "json")) {
+		if (strcmp(format, "raw")) {
+			free(req);
+			return http_text(conn, MHD_HTTP_BAD_REQUEST, "bad format: \"json\" or \"raw\"");
+		}
+		req->raw = true;
+	}
 	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
 		const struct push_transport *t = transports[i];
 
 		if (!t->detect(conn))
 			continue;
+		if (req->raw && t != &transport_sse) {
+			free(req);
+			return http_text(conn, MHD_HTTP_BAD_REQUEST,
+					 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
+		}
 		probe_tag_conn(http_conn_fd(conn), t->kind);
 		ret = (enum MHD_Result)t->open(conn, req, con_cls);
 		free(req);

@@ -2,7 +2,8 @@
 /*
  * item.c - encode a record once: its JSON object, the SSE prefix
  * "id: N\ndata: " (the object is one line: JSON escapes every LF), and the
- * WebSocket text frame header.  json.c, sse.c and ws.c do the encoding.
+ * WebSocket text frame header; for messages also the raw SSE event of
+ * ?format=raw.  json.c, sse.c and ws.c do the encoding.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "item.h"
 #include "json.h"
+#include "sse.h"
 #include "ws.h"
 
 static struct item *item_alloc(size_t json_max)
@@ -23,6 +25,8 @@ static struct item *item_alloc(size_t json_max)
 	it->chan_len = 0;
 	it->next_id = 0;
 	it->json = it->buf;
+	it->sse_raw = NULL;
+	it->sse_raw_len = 0;
 	return it;
 }
 
@@ -60,8 +64,9 @@ struct item *item_from_msg(const struct push_msg *m)
 		return item_gap(m->id, m->gap_next_id, m->gap_lost);
 
 	size_t max = json_message_max(m->chan_len, m->data_len);
-	struct item *it = item_alloc(max);
-	size_t len;
+	size_t raw_max = sse_event_max(m->data_len, NULL);
+	struct item *it = item_alloc(max + raw_max);
+	size_t len, raw_len;
 
 	if (!it)
 		return NULL;
@@ -74,6 +79,9 @@ struct item *item_from_msg(const struct push_msg *m)
 	if (len > max)
 		len = max;	/* cannot happen: json_message_max() is an upper bound */
 	item_finish(it, len, NULL);
+	raw_len = sse_event(it->buf + len, raw_max, m->id, NULL, (const char *)m->data, m->data_len);
+	it->sse_raw = it->buf + len;
+	it->sse_raw_len = (uint32_t)(raw_len <= raw_max ? raw_len : raw_max);
 	return it;
 }
 

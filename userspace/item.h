@@ -8,6 +8,8 @@
  *   long-poll:  json
  *   SSE:        sse_pre, json, "\n\n"   ("id: N\ndata: " + object + blank line)
  *   WebSocket:  ws_hdr, json             (text frame header + object)
+ *   SSE, ?format=raw: sse_raw           (messages: "id: N" and the payload
+ *               split into "data:" lines; other items as in SSE)
  */
 #ifndef PUSHD_ITEM_H
 #define PUSHD_ITEM_H
@@ -35,6 +37,8 @@ struct item {
 	uint64_t id;		/* MSG: id; GAP: first lost id */
 	uint64_t next_id;	/* GAP: where the reader resumes */
 	const char *json;	/* the object (or CTRL payload bytes) */
+	const char *sse_raw;	/* MSG: the whole raw SSE event; else NULL */
+	uint32_t sse_raw_len;
 	uint8_t ws_hdr[10];
 	char sse_pre[44];
 	char chan[PUSH_CHANNEL_MAX + 1];
@@ -64,6 +68,12 @@ void item_put(struct item *it);
 static inline uint32_t item_sse_len(const struct item *it)
 {
 	return it->sse_pre_len + it->json_len + 2;
+}
+
+/* Bytes of @it for an SSE client of ?format=raw. */
+static inline uint32_t item_sse_raw_len(const struct item *it)
+{
+	return it->sse_raw ? it->sse_raw_len : item_sse_len(it);
 }
 
 static inline uint32_t item_ws_len(const struct item *it)

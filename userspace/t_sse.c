@@ -4,6 +4,10 @@
  * content reader copies as many queued events as fit into MHD's buffer,
  * so a backlog goes out as one chunk.  With nothing queued it suspends the
  * connection, as long-poll waits (t_longpoll.c), and the hub resumes it.
+ *
+ * ?format=raw uses transport_sse_raw, a copy of the table whose items are
+ * the raw SSE events (payload split into data: lines, EventSource's
+ * e.data is the payload itself); gaps, heartbeats and closes are the same.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +66,22 @@ static uint32_t sse_item_len(const struct item *it)
 	return item_sse_len(it);
 }
 
-/* Copies bytes [from, from + n) of the item's SSE form to out. */
-static void sse_copy(const struct item *it, uint32_t from, char *out, uint32_t n)
+static uint32_t sse_raw_item_len(const struct item *it)
+{
+	return item_sse_raw_len(it);
+}
+
+/* Copies bytes [from, from + n) of the item's SSE form (@raw: ?format=raw) to out. */
+static void sse_copy(const struct item *it, bool raw, uint32_t from, char *out, uint32_t n)
 {
 	const char *piece[3] = { it->sse_pre, it->json, "\n\n" };
 	uint32_t plen[3] = { it->sse_pre_len, it->json_len, 2 };
+
+	if (raw && it->sse_raw) {
+		piece[0] = it->sse_raw;
+		plen[0] = it->sse_raw_len;
+		plen[1] = plen[2] = 0;
+	}
 
 	for (int i = 0; i < 3 && n; i++) {
 		if (from >= plen[i]) {
@@ -87,6 +102,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct client *c = &s->c;
 	size_t off = 0;
 	uint32_t items = 0;
+	bool raw = c->t == &transport_sse_raw;
 
 	(void)pos;
 	hub_lock();
@@ -95,12 +111,12 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	while (c->qlen && off < max && !(c->flags & CF_DONE)) {
 		struct item *it = client_head(c);
-		uint32_t len = item_sse_len(it);
+		uint32_t len = c->t->item_len(it);
 		uint32_t n = len - c->qoff;
 
 		if (n > max - off)
 			n = (uint32_t)(max - off);
-		sse_copy(it, c->qoff, buf + off, n);
+		sse_copy(it, raw, c->qoff, buf + off, n);
 		off += n;
 		c->qoff += n;
 		if (c->qoff < len)
@@ -148,7 +164,7 @@ static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, 
 	(void)con_cls;
 	if (!s)
 		return MHD_NO;
-	s->c.t = &transport_sse;
+	s->c.t = req->raw ? &transport_sse_raw : &transport_sse;
 	s->c.fd = http_conn_fd(conn);
 	s->conn = conn;
 	s->next_hb = sse_now() + pushd_cfg.heartbeat;
@@ -215,4 +231,16 @@ const struct push_transport transport_sse = {
 	.heartbeat = sse_heartbeat,
 	.close = sse_close,
 	.item_len = sse_item_len,
+};
+
+/* ?format=raw: the same transport with the raw form of each message. */
+const struct push_transport transport_sse_raw = {
+	.name = "sse",
+	.kind = PUSH_TRANSPORT_SSE,
+	.detect = sse_detect,
+	.open = sse_open,
+	.deliver = sse_deliver,
+	.heartbeat = sse_heartbeat,
+	.close = sse_close,
+	.item_len = sse_raw_item_len,
 };

@@ -7,6 +7,7 @@
 
 extern const struct push_transport transport_ws;
 extern const struct push_transport transport_sse;
+extern const struct push_transport transport_sse_raw;	/* SSE with ?format=raw */
 extern const struct push_transport transport_longpoll;
 
 /* Pieces long-poll and SSE share (t_longpoll.c). */

@@ -124,6 +124,28 @@ check "/sub/a,b ids in increasing order" \
 check "/sub/a,b channel fields" \
 	jq -e --arg a "$A" --arg b "$B" '[.[] | select(.event) | .data | fromjson | .channel] == [$a,$b,$a,$b,$a,$b]' "$T/e5"
 
+# ?format=raw: e.data is the payload itself, a multi-line one split into
+# one data: line per line (WHATWG: LF, CRLF and CR all end a line).
+R=$(uniq_chan raw)
+sse "$T/s6" "$BASE/sub/$R?format=raw"
+C6=$!
+wait_subscribers "$R" sse 1
+ok $? "?format=raw subscriber counted as SSE"
+pub "$R" plain
+pub "$R" $'line one\nline two\r\nline three\rline four'
+sse_end $C6 "$T/s6" 2
+events "$T/s6" >"$T/e6"
+ok_d "$T/s6" "?format=raw: each event's data is the payload, lines joined by LF" \
+	jq -e '[.[] | select(.event) | .data] == ["plain","line one\nline two\nline three\nline four"]' "$T/e6"
+check "?format=raw: the 4-line payload took 4 data: lines" \
+	test "$(grep -c '^data: line ' "$T/s6")" -eq 4
+check "?format=raw: id: lines carry increasing message ids" \
+	jq -e '[.[] | select(.event) | .id | tonumber] | length == 2 and .[0] < .[1]' "$T/e6"
+check "?format=xml -> 400" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/event-stream' "$BASE/sub/$R?format=xml")" = 400
+check "?format=raw on long-poll -> 400" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/sub/$R?format=raw")" = 400
+
 pushd_stop TERM
 ok "$PUSHD_RC" "pushd exits 0 on SIGTERM" "exit status $PUSHD_RC"
 e2e_done
