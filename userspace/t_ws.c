@@ -120,7 +120,7 @@ static void ws_release(struct client *c)
 
 	if (wc->watched)
 		hub_watch_del(&wc->w);
-	probe_untag_conn(c->fd, c->delivered);
+	probe_untag_conn(c->fd, 0);	/* its deliveries were counted as they went out */
 	shutdown(c->fd, SHUT_RDWR);
 	MHD_upgrade_action(wc->urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(wc);
@@ -212,6 +212,7 @@ static void ws_deliver(struct client *c)
 				client_pop(c);
 				c->delivered += items;
 				stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
+				probe_count_delivered(c->fd, items);
 				ws_kill(wc);	/* the close frame is out */
 				return;
 			}
@@ -219,6 +220,7 @@ static void ws_deliver(struct client *c)
 		}
 		c->delivered += items;
 		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
+		probe_count_delivered(c->fd, items);
 		if ((size_t)sent < total) {
 			ws_want_out(wc, true);
 			return;
