@@ -10,7 +10,6 @@
  * HTTP thread); it is opened at start, before pushd drops root.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -59,20 +58,9 @@ static int history_fill(int fd, const struct sub_request *req, uint64_t upto, st
 		struct push_msg m;
 		size_t off = 0;
 
-		if (got < 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			if (errno != EAGAIN)
-				return -errno;
-			/*
-			 * A non-blocking read may also say EAGAIN when the device's
-			 * lock is busy with a publish; poll() takes the lock and
-			 * tells "nothing left" from "try again".
-			 */
-			if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-				continue;
-			return 0;
-		}
+		/* O_NONBLOCK: EAGAIN means nothing is left (docs/ABI.txt) */
+		if (got < 0)
+			return errno == EAGAIN ? 0 : -errno;
 		if (got == 0)
 			return 0;
 		while (push_record_next(history_buf, (size_t)got, &off, &m) > 0) {
