@@ -13,6 +13,7 @@ messages count) and then the two retained ones, over long-poll
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib as E  # noqa: E402
@@ -43,6 +44,12 @@ def main(tap):
         tap.ok(False, "filler overwrote the old messages", info)
         return
     since = old[0] - 1
+    # pushd's hub reads the device on its own time: let it see the last
+    # message first, or a resume could still be served from what it read
+    # before the filler (no loss then, but no gap to check either).
+    deadline = time.monotonic() + 30
+    while (pd.stats() or {}).get("last_id", 0) < new[-1] and time.monotonic() < deadline:
+        time.sleep(0.1)
 
     # Long-poll: follow "next" (at most 3 polls) until both new messages came.
     msgs, nxt, polls = [], since, 0
