@@ -15,18 +15,7 @@
 #include "json.h"
 #include "sha1.h"
 
-static int t_num, t_failed;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%sok %d - ", ok_ ? "" : "not ", ++t_num);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!ok_) {							\
-		t_failed++;						\
-		printf("# failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-	}								\
-} while (0)
+#include "tap.h"
 
 static char out[1 << 16];
 
@@ -360,6 +349,5 @@ int main(void)
 	test_base64_sha1();
 	test_time();
 	test_message();
-	printf("1..%d\n", t_num);
-	return t_failed ? 1 : 0;
+	return tap_done();
 }

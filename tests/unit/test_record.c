@@ -12,18 +12,7 @@
 
 #include "record.h"
 
-static int t_num, t_failed;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%sok %d - ", ok_ ? "" : "not ", ++t_num);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!ok_) {							\
-		t_failed++;						\
-		printf("# failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-	}								\
-} while (0)
+#include "tap.h"
 
 /* Append a record as the device lays it out; returns the new length. */
 static size_t put_rec(uint8_t *buf, size_t n, uint16_t type, uint64_t id,
@@ -165,6 +154,5 @@ int main(void)
 	CHECK(r == 1 && m.id == 1 && push_record_next(buf, n, &off, &m) == -EBADMSG &&
 	      off == 40, "good record, then the bad one stops at its offset");
 
-	printf("1..%d\n", t_num);
-	return t_failed ? 1 : 0;
+	return tap_done();
 }

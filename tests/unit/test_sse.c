@@ -12,18 +12,7 @@
 
 #include "sse.h"
 
-static int t_num, t_failed;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%sok %d - ", ok_ ? "" : "not ", ++t_num);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!ok_) {							\
-		t_failed++;						\
-		printf("# failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-	}								\
-} while (0)
+#include "tap.h"
 
 static char out[4096];
 
@@ -180,6 +169,5 @@ int main(void)
 		      "sse_event_max bounds all-CR data");
 	}
 
-	printf("1..%d\n", t_num);
-	return t_failed ? 1 : 0;
+	return tap_done();
 }

@@ -13,18 +13,7 @@
 
 #include "ws.h"
 
-static int t_num, t_failed;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%sok %d - ", ok_ ? "" : "not ", ++t_num);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!ok_) {							\
-		t_failed++;						\
-		printf("# failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-	}								\
-} while (0)
+#include "tap.h"
 
 /* --- building client frames ---------------------------------------------- */
 
@@ -708,6 +697,5 @@ int main(void)
 	test_sequences();
 	test_errors();
 	test_utf8_text();
-	printf("1..%d\n", t_num);
-	return t_failed ? 1 : 0;
+	return tap_done();
 }

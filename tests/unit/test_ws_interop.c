@@ -26,18 +26,7 @@
 
 #define PY "/usr/bin/python3"
 
-static int t_num, t_failed;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%sok %d - ", ok_ ? "" : "not ", ++t_num);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!ok_) {							\
-		t_failed++;						\
-		printf("# failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-	}								\
-} while (0)
+#include "tap.h"
 
 /* The client: prints what it saw; exit 0 only if all was as expected. */
 static const char client_py[] =
@@ -250,6 +239,5 @@ out:
 	      "client saw our frames and close (exit %d)",
 	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	close(lfd);
-	printf("1..%d\n", t_num);
-	return t_failed ? 1 : 0;
+	return tap_done();
 }
