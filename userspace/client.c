@@ -74,6 +74,19 @@ void client_drain(struct client *c)
 	c->batch_bytes = 0;
 }
 
+void client_drain_unsent(struct client *c)
+{
+	uint32_t off = c->qoff;
+	struct item *head = off ? item_get(client_head(c)) : NULL;
+
+	client_drain(c);
+	if (head) {
+		client_push(c, head);
+		item_put(head);
+		c->qoff = off;
+	}
+}
+
 int client_prepend(struct client *c, struct item **items, uint32_t n)
 {
 	uint32_t old = c->qlen;

@@ -117,6 +117,12 @@ void client_pop(struct client *c);
 /* Drops every queued item. */
 void client_drain(struct client *c);
 
+/*
+ * Drops every queued item but one half written (qoff > 0), which must be
+ * finished or the stream is garbage: for cutting a client off.
+ */
+void client_drain_unsent(struct client *c);
+
 /* Puts @items (already referenced, in order) before the queue's items. */
 int client_prepend(struct client *c, struct item **items, uint32_t n);
 

@@ -204,19 +204,9 @@ static void sse_heartbeat(struct client *c, uint64_t now)
 
 static void sse_close(struct client *c, enum client_close why)
 {
-	struct item *head;
-	uint32_t off = c->qoff;
-
 	if (c->flags & CF_CLOSING)
 		return;
-	head = off ? item_get(client_head(c)) : NULL;
-	/* an event half sent is finished first, or the stream would be garbage */
-	client_drain(c);
-	if (head) {
-		client_push(c, head);
-		item_put(head);
-		c->qoff = off;
-	}
+	client_drain_unsent(c);
 	client_push(c, why == CLOSE_SLOW ? &sse_close_slow : &sse_close_shutdown);
 	c->flags |= CF_CLOSING;
 	hub_mark_dirty(c);

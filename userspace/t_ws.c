@@ -246,20 +246,12 @@ static void ws_send_ctrl(struct ws_client *wc, struct item *it)
 static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 {
 	struct client *c = &wc->c;
-	uint32_t off = c->qoff;
-	struct item *head;
 
 	if (c->flags & CF_CLOSING) {
 		item_put(close_item);
 		return;
 	}
-	head = off ? item_get(client_head(c)) : NULL;
-	client_drain(c);
-	if (head) {
-		client_push(c, head);
-		item_put(head);
-		c->qoff = off;
-	}
+	client_drain_unsent(c);
 	c->flags |= CF_CLOSING;
 	wc->close_by = ws_now() + WS_CLOSE_WAIT;
 	wc->close_last = ws_now() + WS_CLOSE_MAX;
