@@ -81,9 +81,10 @@ void client_drain_unsent(struct client *c)
 
 	client_drain(c);
 	if (head) {
-		client_push(c, head);
+		/* out of memory: the rest of that frame is lost, never misread */
+		if (!client_push(c, head))
+			c->qoff = off;
 		item_put(head);
-		c->qoff = off;
 	}
 }
 
