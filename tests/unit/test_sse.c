@@ -13,6 +13,7 @@
 #include "sse.h"
 
 #include "tap.h"
+#include "../fuzz/fuzz.h"	/* sse_parse(): the reference WHATWG parser */
 
 static char out[4096];
 
@@ -28,60 +29,13 @@ static void check_event(uint64_t id, const char *event, const char *data,
 		printf("# got '%.*s'\n", (int)n, out);
 }
 
-/*
- * What a WHATWG client dispatches for one event: the data buffer (lines
- * joined with LF), id and event type.  Returns 1 if one event came out.
- */
-static int whatwg_parse(const char *s, size_t n, char *data, size_t *dlen,
-			char *id, char *type)
-{
-	size_t i = 0, d = 0;
-	int events = 0;
-
-	*id = *type = 0;
-	while (i < n) {
-		size_t e = i, f, v;
-
-		while (e < n && s[e] != '\n' && s[e] != '\r')
-			e++;
-		if (e == n)
-			return -1;	/* unterminated line */
-		if (e == i) {		/* blank line: dispatch */
-			if (d) {
-				d--;	/* drop the last LF */
-				events++;
-				*dlen = d;
-			}
-		} else if (s[i] != ':') {
-			for (f = i; f < e && s[f] != ':'; f++)
-				;
-			v = f < e ? f + 1 : e;
-			if (v < e && s[v] == ' ')
-				v++;
-			if (f - i == 4 && !memcmp(s + i, "data", 4)) {
-				memcpy(data + d, s + v, e - v);
-				d += e - v;
-				data[d++] = '\n';
-			} else if (f - i == 2 && !memcmp(s + i, "id", 2)) {
-				memcpy(id, s + v, e - v);
-				id[e - v] = 0;
-			} else if (f - i == 5 && !memcmp(s + i, "event", 5)) {
-				memcpy(type, s + v, e - v);
-				type[e - v] = 0;
-			}
-		}
-		i = e + (s[e] == '\r' && e + 1 < n && s[e + 1] == '\n' ? 2 : 1);
-	}
-	return events;
-}
-
 /* The client sees data with every CRLF and CR turned into LF. */
 static void check_roundtrip(const char *data, size_t len, const char *name)
 {
 	char got[4096], norm[4096], id[64], type[64];
 	size_t n = sse_event(out, sizeof(out), 42, "msg", data, len), i, k = 0;
 	size_t dlen = (size_t)-1;
-	int ev = whatwg_parse(out, n, got, &dlen, id, type);
+	int ev = sse_parse(out, n, (uint8_t *)got, &dlen, id, type);
 
 	for (i = 0; i < len; i++) {
 		if (data[i] == '\r') {
