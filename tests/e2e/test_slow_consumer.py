@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
+# test-timeout: 420
 """Description: a stalled subscriber is cut off, the others lose nothing,
 and pushd's memory stays bounded.
 

@@ -10,9 +10,10 @@
 # retransmitted payload (tail loss probes happen even on loopback under
 # TCG) is counted apart; syscalls, CPU, lifetimes and the module's
 # latencies are counted.  Runs in the VM (tools/vm/run).
+# test-timeout: 420
 . "$(dirname "$0")/../e2e/lib.sh"
 
-PROBE=$E2E_ROOT/build/bin/push-probe
+. "$(dirname "$0")/probe.sh"
 COSTS=$E2E_ROOT/tools/costs
 M=8
 N=25
@@ -20,8 +21,8 @@ N=25
 e2e_init jq bpftool
 [ -x "$PROBE" ] || { echo "1..0 # SKIP no $PROBE (run make)"; exit $KSFT_SKIP; }
 [ -e /sys/kernel/btf/vmlinux ] || { echo "1..0 # SKIP no kernel BTF"; exit $KSFT_SKIP; }
-"$PROBE" detach >/dev/null
-trap '"$PROBE" detach >/dev/null 2>&1; e2e_cleanup' EXIT
+probe detach >/dev/null
+trap 'probe detach >/dev/null 2>&1; e2e_cleanup' EXIT
 
 # pushd_start6: pushd on [::1]:$PORT, waiting up to 30 s for GET /stats.
 pushd_start6() {
@@ -38,14 +39,14 @@ for t in longpoll sse websocket sse6; do
 		ip -6 addr show dev lo | grep -q '::1' || { ok 0 "IPv6 # SKIP no ::1"; continue; }
 	fi
 	PORT=$(free_port)
-	"$PROBE" attach --port "$PORT" >/dev/null
+	probe attach --port "$PORT" >/dev/null
 	ok $? "$t ($host): attach"
-	$start --heartbeat 300 || { ok 1 "$t: pushd starts"; "$PROBE" detach >/dev/null; continue; }
+	$start --heartbeat 300 || { ok 1 "$t: pushd starts"; probe detach >/dev/null; continue; }
 	W=$("$COSTS" workload --port "$PORT" --host $host --transport "$t" --clients $M \
 		--messages $N --rate 40 --size 100 --channel "$(uniq_chan acc)" 2>&1)
-	R=$("$PROBE" report --json)
+	R=$(probe report --json)
 	pushd_stop
-	"$PROBE" detach >/dev/null
+	probe detach >/dev/null
 	w() { jq -e ".$1" <<<"$W"; }
 	r() { jq -e ".transports.$t.$1" <<<"$R"; }
 

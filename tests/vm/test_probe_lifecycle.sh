@@ -7,21 +7,21 @@
 # pin, program or cgroup attachment behind.  Runs in the VM (tools/vm/run).
 . "$(dirname "$0")/../e2e/lib.sh"
 
-PROBE=$E2E_ROOT/build/bin/push-probe
+. "$(dirname "$0")/probe.sh"
 COSTS=$E2E_ROOT/tools/costs
 PIN=/sys/fs/bpf/push
 
 e2e_init jq bpftool curl
 [ -x "$PROBE" ] || { echo "1..0 # SKIP no $PROBE (run make)"; exit $KSFT_SKIP; }
 [ -e /sys/kernel/btf/vmlinux ] || { echo "1..0 # SKIP no kernel BTF"; exit $KSFT_SKIP; }
-"$PROBE" detach >/dev/null
-trap '"$PROBE" detach >/dev/null 2>&1; e2e_cleanup' EXIT
+probe detach >/dev/null
+trap 'probe detach >/dev/null 2>&1; e2e_cleanup' EXIT
 
 # push_progs: how many BPF programs named push_* the kernel holds.
 push_progs() { bpftool prog show 2>/dev/null | grep -c ' name push_'; }
 
 # field T KEY: a number from the JSON report of transport T.
-field() { "$PROBE" report --json | jq -e ".transports.$1.$2"; }
+field() { probe report --json | jq -e ".transports.$1.$2"; }
 
 # workload T CLIENTS MESSAGES: run the clients, leave their JSON in $W.
 workload() {
@@ -43,17 +43,17 @@ exact() {
 }
 
 # Nothing attached: show and report say so, with a failing status.
-"$PROBE" show >/dev/null 2>&1; s=$?
-"$PROBE" report >/dev/null 2>&1; r=$?
+probe show >/dev/null 2>&1; s=$?
+probe report >/dev/null 2>&1; r=$?
 [ $s -ne 0 ] && [ $r -ne 0 ]
 ok $? "show and report fail cleanly when not attached"
 
 # Attach with pushd not running.
 PORT=$(free_port)
-out=$("$PROBE" attach --port "$PORT" 2>&1)
+out=$(probe attach --port "$PORT" 2>&1)
 ok $? "attach with pushd not running" "$out"
 n_progs=$(push_progs)
-"$PROBE" show >/dev/null
+probe show >/dev/null
 ok $? "show lists what is attached ($n_progs programs)"
 [ "$n_progs" -ge 7 ]
 ok $? "at least 7 push_* programs loaded" "$(bpftool prog show)"
@@ -67,11 +67,11 @@ grep -q '"cpu_ns"' <<<"$dump"
 ok $? "bpftool map dump pinned $PIN/push_proc shows named fields" "$dump"
 
 # A report with pushd not running: zeros, valid JSON.
-[ "$("$PROBE" report --json | jq '.process.cpu_ns')" = 0 ]
+[ "$(probe report --json | jq '.process.cpu_ns')" = 0 ]
 ok $? "report with pushd not running: valid JSON, no CPU counted"
 
 # A second attach is refused and loads nothing more.
-"$PROBE" attach --port "$PORT" >/dev/null 2>&1; r=$?
+probe attach --port "$PORT" >/dev/null 2>&1; r=$?
 [ $r -ne 0 ] && [ "$(push_progs)" = "$n_progs" ]
 ok $? "second attach refused (status $r), still $n_progs programs"
 
@@ -80,11 +80,11 @@ pushd_start --heartbeat 300
 workload sse 4 15
 exact sse 4 15 "attached before pushd started"
 [ "$(field sse connections)" = 4 ]
-ok $? "4 SSE connections counted" "$("$PROBE" report)"
+ok $? "4 SSE connections counted" "$(probe report)"
 # pushd's /stats embeds the same report while the probes are pinned.
 [ "$(curl -s -m 5 "$BASE/stats" | jq .probes.transports.sse.delivered)" = 60 ]
 ok $? "GET /stats embeds the probes' report" "$(curl -s -m 5 "$BASE/stats" | head -c 600)"
-cpu1=$("$PROBE" report --json | jq .process.cpu_ns)
+cpu1=$(probe report --json | jq .process.cpu_ns)
 [ "$cpu1" -gt 0 ]
 ok $? "pushd's CPU time counted ($cpu1 ns)"
 
@@ -93,13 +93,13 @@ pushd_stop
 pushd_start --heartbeat 300
 workload websocket 3 10
 exact websocket 3 10 "pushd restarted while attached"
-cpu2=$("$PROBE" report --json | jq .process.cpu_ns)
+cpu2=$(probe report --json | jq .process.cpu_ns)
 [ "$cpu2" -gt "$cpu1" ]
 ok $? "CPU of the restarted pushd added ($cpu1 -> $cpu2 ns)"
 
 # Re-attach while pushd runs: it picks up the new maps within a second.
-"$PROBE" detach >/dev/null
-"$PROBE" attach --port "$PORT" >/dev/null
+probe detach >/dev/null
+probe attach --port "$PORT" >/dev/null
 ok $? "re-attach while pushd runs"
 sleep 1.2
 workload longpoll 3 10
@@ -107,7 +107,7 @@ exact longpoll 3 10 "attached while pushd ran"
 
 # Detach leaves nothing: no pin, no program, no cgroup attachment.
 pushd_stop
-out=$("$PROBE" detach 2>&1)
+out=$(probe detach 2>&1)
 ok $? "detach" "$out"
 [ ! -e $PIN ]
 ok $? "nothing left under $PIN" "$(ls -la $PIN 2>&1)"
@@ -117,7 +117,7 @@ wait_for 5 no_push_progs
 ok $? "no push_* program left in bpftool prog show" "$(bpftool prog show)"
 ! bpftool cgroup show /sys/fs/cgroup 2>/dev/null | grep -q push_
 ok $? "no push_* program left on the root cgroup"
-"$PROBE" show >/dev/null 2>&1
+probe show >/dev/null 2>&1
 [ $? -eq 1 ]
 ok $? "show says not attached after detach"
 
