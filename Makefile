@@ -4,6 +4,8 @@
 #   make check      every test: host unit tests and fuzz smoke, then the VM suite
 #   make demo       boot the test VM with the module and pushd, shell inside
 #   make KDIR=...   build the module against another kernel's headers
+#   make check KVER=6.1.0-56-cloud-amd64
+#                   build for and boot another Debian cloud kernel
 #
 # Conventions, so that adding a file needs no edit here:
 #   userspace/*.c        pushd; userspace/main.c holds main(), the rest is
@@ -23,8 +25,11 @@ Q       := $(if $(filter 1,$(V)),,@)
 # The test VM runs Debian's cloud kernel; build against its headers unless
 # KDIR says otherwise.
 KVER    ?= $(shell tools/vm/kernel-version 2>/dev/null)
+# KVER=... also pins the VM's kernel (tools/vm/kernel-version reads it).
+export KVER
 KDIR    ?= /usr/src/linux-headers-$(KVER)
 KCC     ?= gcc-12
+KDIR_STAMP := $(O)/kmod/kdir.stamp
 
 UAPI    := kmod/include/uapi
 CFLAGS  ?= -O2 -g
@@ -61,7 +66,14 @@ all: module progs tests
 # built from a tree of symlinks under $(O)/kmod.
 module: $(O)/push.ko
 
-$(O)/push.ko: $(KMOD_SRCS) $(wildcard $(UAPI)/linux/*.h)
+# Modules are rebuilt when KDIR (so KVER) changes: a module only loads into
+# the kernel it was built for.
+$(KDIR_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(KDIR)' | cmp -s - $@ || echo '$(KDIR)' > $@
+.PHONY: FORCE
+
+$(O)/push.ko: $(KMOD_SRCS) $(wildcard $(UAPI)/linux/*.h) $(KDIR_STAMP)
 	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR): run tools/install-deps or set KDIR=" >&2; exit 1; }
 	$(Q)mkdir -p $(O)/kmod/kmod
 	$(Q)ln -sfn $(CURDIR)/Kbuild $(O)/kmod/Kbuild

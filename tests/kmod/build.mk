@@ -3,7 +3,7 @@
 # push.ko from a tree of symlinks under $(O).
 tests: $(O)/tests/push_lockup.ko
 
-$(O)/tests/push_lockup.ko: tests/kmod/push_lockup.c tests/kmod/Kbuild
+$(O)/tests/push_lockup.ko: tests/kmod/push_lockup.c tests/kmod/Kbuild $(KDIR_STAMP)
 	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR): run tools/install-deps or set KDIR=" >&2; exit 1; }
 	$(Q)mkdir -p $(O)/tests/kmod
 	$(Q)ln -sfn $(CURDIR)/tests/kmod/Kbuild $(O)/tests/kmod/Kbuild
