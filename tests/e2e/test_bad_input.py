@@ -125,7 +125,13 @@ def main(tap):
     st, _, _ = E.http(pd.port, "GET", "/sub/" + ch,
                       {"Upgrade": "websocket", "Connection": "Upgrade",
                        "Sec-WebSocket-Version": "13"}, timeout=5)
-    tap.ok(st in (400, 426), "upgrade without Sec-WebSocket-Key -> 400 (got %d)" % st)
+    tap.eq(400, st, "upgrade without Sec-WebSocket-Key -> 400 (docs/HTTP.md)")
+    st, h, _ = E.http(pd.port, "GET", "/sub/" + ch,
+                      {"Upgrade": "websocket", "Connection": "Upgrade",
+                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                       "Sec-WebSocket-Version": "8"}, timeout=5)
+    tap.ok(st == 426 and h.get("sec-websocket-version") == "13",
+           "upgrade with Sec-WebSocket-Version 8 -> 426 naming version 13", "%d %r" % (st, h))
 
     for name, path in BAD_URLS:
         try:

@@ -35,9 +35,8 @@ check "since=N returns only ids > N" jq -e '[.messages[].data] == ["two","three 
 # A poll with nothing pending waits, and is answered by the next write to the device.
 curl -s -m 20 -o "$T/b2" "$BASE/sub/$CH?since=$NEXT" &
 CURL=$!
-sleep 1
-running $CURL
-ok $? "poll with nothing pending is still waiting after 1 s"
+wait_subscribers "$CH" longpoll 1 && running $CURL
+ok $? "poll with nothing pending waits (counted as a waiting long-poll)"
 START=$(date +%s%N)
 echo "@$CH four" >"$PUSH_DEVICE"	# the plainest publisher there is
 wait_for 10 eval '! running $CURL'

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 
@@ -19,35 +20,51 @@
 #define BUF_SIZE	(1 << 20)
 #define MAX_MSGS	1024
 
-static uint64_t ms_since(uint64_t t0)
-{
-	return (push_now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
-}
-
-/* A thread that publishes one message after a delay. */
+/*
+ * A thread that publishes one message once the reader thread @tid sleeps in
+ * syscall @nr (a blocking read, poll or epoll_wait), and, if @after_signals
+ * is set, once that many signals have been handled.  @asleep says the
+ * reader was seen asleep first.  No fixed delay: a slow host only waits
+ * longer.
+ */
 struct delayed_pub {
 	pthread_t thread;
 	int fd;
-	int delay_ms;
+	pid_t tid;
+	long nr;
+	int after_signals;
 	const char *chan;
+	int asleep;
 	int64_t id;
 };
+
+static volatile sig_atomic_t signals_seen;
 
 static void *delayed_pub_fn(void *arg)
 {
 	struct delayed_pub *d = arg;
+	int i;
 
-	usleep(d->delay_ms * 1000);
+	for (i = 0; i < 20000 && signals_seen < d->after_signals; i++)
+		usleep(1000);
+	d->asleep = push_wait_asleep(d->tid, d->nr) == 0;
 	d->id = push_pub(d->fd, d->chan, "late", 4, NULL);
 	return NULL;
 }
 
+/*
+ * Publish on @chan once the calling thread sleeps in syscall @nr, after
+ * @after_signals signals were handled.
+ */
 static int delayed_pub_start(struct delayed_pub *d, int fd, const char *chan,
-			     int delay_ms)
+			     long nr, int after_signals)
 {
 	d->fd = fd;
 	d->chan = chan;
-	d->delay_ms = delay_ms;
+	d->tid = gettid();
+	d->nr = nr;
+	d->after_signals = after_signals;
+	d->asleep = 0;
 	d->id = 0;
 	return pthread_create(&d->thread, NULL, delayed_pub_fn, d);
 }
@@ -213,7 +230,6 @@ TEST_F(reader, batching)
 TEST_F(reader, empty_read)
 {
 	struct delayed_pub d;
-	uint64_t t0;
 	int n, b;
 
 	if (variant->flags & O_NONBLOCK) {
@@ -232,16 +248,15 @@ TEST_F(reader, empty_read)
 		ASSERT_EQ(1, n);
 		return;
 	}
-	t0 = push_now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "e", 300));
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "e", SYS_read, 0));
 	n = push_read_msgs(self->rd, self->buf, BUF_SIZE, self->m, MAX_MSGS);
 	pthread_join(d.thread, NULL);
+	/* It really slept in read() until the write. */
+	ASSERT_EQ(1, d.asleep);
 	ASSERT_EQ(1, n);
 	ASSERT_LT(0, d.id);
 	ASSERT_EQ(d.id, self->m[0].id);
 	ASSERT_EQ(0, memcmp("late", self->m[0].data, 4));
-	/* It really slept until the write. */
-	ASSERT_LE(250, ms_since(t0));
 }
 
 /* poll: always writable; readable exactly while a record is ready. */
@@ -249,7 +264,6 @@ TEST_F(reader, poll_readiness)
 {
 	struct pollfd p = { .fd = self->rd };
 	struct delayed_pub d;
-	uint64_t t0;
 
 	p.events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI;
 	ASSERT_EQ(1, poll(&p, 1, 0));
@@ -264,12 +278,11 @@ TEST_F(reader, poll_readiness)
 	ASSERT_EQ(0, poll(&p, 1, 0));
 
 	/* A write from another thread wakes a sleeping poll. */
-	t0 = push_now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "p", 300));
-	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "p", SYS_poll, 0));
+	ASSERT_EQ(1, poll(&p, 1, 30000));
 	pthread_join(d.thread, NULL);
+	ASSERT_EQ(1, d.asleep);
 	ASSERT_EQ(POLLIN, p.revents);
-	ASSERT_LE(250, ms_since(t0));
 }
 
 /* epoll: the same readiness, and a write wakes epoll_wait. */
@@ -278,19 +291,17 @@ TEST_F(reader, epoll_wakeup)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 };
 	struct delayed_pub d;
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	uint64_t t0;
 
 	ASSERT_NE(-1, ep);
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->rd, &ev));
 	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 
-	t0 = push_now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "ep", 300));
-	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 10000));
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "ep", SYS_epoll_wait, 0));
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 30000));
 	pthread_join(d.thread, NULL);
+	ASSERT_EQ(1, d.asleep);
 	ASSERT_EQ(42, ev.data.u64);
 	ASSERT_EQ(EPOLLIN, ev.events & (EPOLLIN | EPOLLERR | EPOLLPRI));
-	ASSERT_LE(250, ms_since(t0));
 	/* Level-triggered: still ready until read. */
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0));
 	ASSERT_EQ(1, push_read_msgs(self->rd, self->buf, BUF_SIZE, self->m, MAX_MSGS));
@@ -328,24 +339,24 @@ FIXTURE_TEARDOWN(one)
 	free(self->buf);
 }
 
-static volatile sig_atomic_t signals_seen;
-
 static void on_signal(int sig)
 {
 	(void)sig;
 	signals_seen++;
 }
 
+/* A thread that sends SIGUSR1 to @target once it sleeps in read(). */
 struct kicker {
 	pthread_t target;
-	int delay_ms;
+	pid_t tid;
+	int asleep;
 };
 
 static void *kick_fn(void *arg)
 {
 	struct kicker *k = arg;
 
-	usleep(k->delay_ms * 1000);
+	k->asleep = push_wait_asleep(k->tid, SYS_read) == 0;
 	pthread_kill(k->target, SIGUSR1);
 	return NULL;
 }
@@ -417,7 +428,7 @@ TEST_F(one, nonblock_ready_never_eagain)
 TEST_F(one, interrupted_read)
 {
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-	struct kicker k = { .target = pthread_self(), .delay_ms = 300 };
+	struct kicker k = { .target = pthread_self(), .tid = gettid() };
 	pthread_t t;
 	ssize_t n;
 
@@ -428,6 +439,8 @@ TEST_F(one, interrupted_read)
 	ASSERT_EQ(EINTR, errno);
 	ASSERT_EQ(1, signals_seen);
 	pthread_join(t, NULL);
+	/* The signal came while read() slept. */
+	ASSERT_EQ(1, k.asleep);
 	/* Nothing was consumed: the cursor has not moved. */
 	ASSERT_EQ(self->start, push_seek(self->rd, 0, SEEK_CUR));
 }
@@ -436,24 +449,24 @@ TEST_F(one, interrupted_read)
 TEST_F(one, restarted_read)
 {
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-	struct kicker k = { .target = pthread_self(), .delay_ms = 200 };
+	struct kicker k = { .target = pthread_self(), .tid = gettid() };
 	struct push_msg m[4];
 	struct delayed_pub d;
-	uint64_t t0;
 	pthread_t t;
 	int n;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	t0 = push_now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(0, pthread_create(&t, NULL, kick_fn, &k));
-	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "rs", 600));
+	/* The message comes only after the signal, to the restarted read. */
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "rs", SYS_read, 1));
 	n = push_read_msgs(self->rd, self->buf, BUF_SIZE, m, 4);
 	pthread_join(t, NULL);
 	pthread_join(d.thread, NULL);
+	ASSERT_EQ(1, k.asleep);
 	ASSERT_EQ(1, signals_seen);
+	ASSERT_EQ(1, d.asleep);
 	ASSERT_EQ(1, n);
 	ASSERT_EQ(d.id, m[0].id);
-	ASSERT_LE(550, ms_since(t0));
 }
 
 /* A zero-length read returns 0 and moves nothing. */
@@ -648,9 +661,10 @@ TEST_F(filter, blocking_ignores_others)
 	ASSERT_LT(0, push_seek(b, 0, SEEK_END));
 	ASSERT_EQ(0, push_set_filter(b, "mine"));
 	ASSERT_LT(0, push_pub(self->fd, "theirs", "no", 2, NULL));
-	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "mine", 200));
+	ASSERT_EQ(0, delayed_pub_start(&d, self->fd, "mine", SYS_read, 0));
 	n = push_read_msgs(b, self->buf, BUF_SIZE, self->m, MAX_MSGS);
 	pthread_join(d.thread, NULL);
+	ASSERT_EQ(1, d.asleep);
 	ASSERT_EQ(1, n);
 	ASSERT_EQ(d.id, self->m[0].id);
 	ASSERT_STREQ("mine", self->m[0].chan);

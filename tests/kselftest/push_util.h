@@ -233,6 +233,48 @@ static inline uint64_t push_now_ns(clockid_t clk)
  * are stored in @ids (if not NULL, up to @max).  Returns how many were
  * published, or -errno.  Nothing else may publish meanwhile.
  */
+/*
+ * push_wait_asleep(tid, nr): wait (20 s at most) until thread @tid of this
+ * process sleeps inside syscall @nr, as /proc/self/task/TID/syscall and
+ * stat tell.  Returns 0 once it does, -1 on timeout.  Lets a test act on a
+ * blocked read(), poll() or epoll_wait() without guessing how long getting
+ * there takes on a slow host.
+ */
+static inline int push_wait_asleep(pid_t tid, long nr)
+{
+	char path[64], buf[256], *p;
+	int i, fd;
+	ssize_t n;
+
+	for (i = 0; i < 20000; i++, usleep(1000)) {
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		if (buf[0] < '0' || buf[0] > '9' || strtol(buf, NULL, 10) != nr)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		/* "pid (comm) S ...": the state follows the last ')'. */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+	}
+	return -1;
+}
+
 static inline int64_t push_wrap_past(int fd, uint64_t id, const char *chan,
 				     size_t len, uint64_t *ids, size_t max)
 {
