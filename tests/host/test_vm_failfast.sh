@@ -17,8 +17,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 RUN=tools/vm/run
 KO=build/tests/push_lockup.ko
-tmp=$(mktemp -d /tmp/failfast.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# Each run's console log, output and stderr stay here for a post-mortem.
+tmp=$top/build/test-results/failfast
+rm -rf "$tmp"
+mkdir -p "$tmp"
 n=0 failed=0
 
 ok() { # STATUS NAME [DIAG FILE]
@@ -28,7 +30,7 @@ ok() { # STATUS NAME [DIAG FILE]
 	else
 		failed=$((failed + 1))
 		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && tail -n 30 "$3" | sed 's/^/#   /'
+		[ -n "${3:-}" ] && { echo "#   (in $3)"; tail -n 30 "$3" | sed 's/^/#   /'; }
 	fi
 }
 
@@ -39,17 +41,26 @@ if [ ! -e /dev/kvm ] && ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "1..0 # SKIP no qemu-system-x86_64"; exit 4
 fi
 
-# boot NAME MAX_SECONDS PATTERN [run options] -- CMD...: the run must end
-# with 255 within MAX_SECONDS, and the runner's stderr must say PATTERN (an
-# extended regex).
+# boot NAME [run options] -- CMD...: start a run in the background; its
+# status and duration land in $tmp/NAME.rc and $tmp/NAME.took.  The five
+# cases run at once: each mostly waits for a watchdog or a timer.
 boot() {
-	local name=$1 max=$2 pat=$3 start rc took
-	shift 3
-	start=$SECONDS
-	"$RUN" --console "$tmp/$name.console" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
-	rc=$?
-	took=$((SECONDS - start))
-	[ "$rc" = 255 ] && [ "$took" -le "$max" ]
+	local name=$1
+	shift
+	(
+		start=$SECONDS
+		"$RUN" --console "$tmp/$name.console" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+		echo $? > "$tmp/$name.rc"
+		echo $((SECONDS - start)) > "$tmp/$name.took"
+	) &
+}
+
+# verdict NAME MAX_SECONDS PATTERN: the run ended with 255 within
+# MAX_SECONDS, and the runner's stderr says PATTERN (an extended regex).
+verdict() {
+	local name=$1 max=$2 pat=$3 rc took
+	rc=$(cat "$tmp/$name.rc" 2>/dev/null) took=$(cat "$tmp/$name.took" 2>/dev/null)
+	[ "$rc" = 255 ] && [ "${took:-999}" -le "$max" ]
 	ok $? "$name: the run failed with 255 in ${took}s (at most ${max}s; exit $rc)" "$tmp/$name.err"
 	grep -Eq "$pat" "$tmp/$name.err"
 	ok $? "$name: the runner says /$pat/" "$tmp/$name.err"
@@ -61,27 +72,27 @@ trace() {
 	ok $? "$1: the console log holds /$2/ and a stack trace" "$tmp/$1.console"
 }
 
-boot softlockup 120 'soft lockup - CPU#[0-9]+ stuck' --append watchdog_thresh=5 --timeout 300 \
-	-- insmod "$KO" mode=spin
-trace softlockup 'push_lockup_init'
-
-boot hungtask 120 'blocked for more than' --timeout 300 \
-	-- sh -c "sysctl -qw kernel.hung_task_timeout_secs=5 && insmod $KO mode=hung"
-trace hungtask 'schedule_timeout'
-
-boot oops 60 'Kernel panic' --timeout 300 -- sh -c 'echo c > /proc/sysrq-trigger'
-trace oops 'sysrq_handle_crash'
-
+boot softlockup --append watchdog_thresh=5 --timeout 300 -- insmod "$KO" mode=spin
+boot hungtask --timeout 300 -- sh -c "sysctl -qw kernel.hung_task_timeout_secs=5 && insmod $KO mode=hung"
+boot oops --timeout 300 -- sh -c 'echo c > /proc/sysrq-trigger'
+boot frozen --stall 20 --timeout 300 -- sh -c 'echo running; sleep 300'
+boot timeout --timeout 30 -- sleep 300
 # Frozen: stop QEMU itself once the guest runs its command.
-( for _ in $(seq 600); do
+for _ in $(seq 1200); do
 	p=$(pgrep -f "chardev file,id=con,path=$tmp/frozen.console" | head -n1)
-	if [ -n "$p" ] && [ -s "$tmp/frozen.out" ]; then kill -STOP "$p"; exit; fi
+	if [ -n "$p" ] && [ -s "$tmp/frozen.out" ]; then kill -STOP "$p"; break; fi
 	sleep 0.1
-  done ) &
-boot frozen 90 'no heartbeat' --stall 20 --timeout 300 -- sh -c 'echo running; sleep 300'
+done
 wait
 
-boot timeout 90 'timed out after 30s' --timeout 30 -- sleep 300
+verdict softlockup 150 'soft lockup - CPU#[0-9]+ stuck'
+trace softlockup 'push_lockup_init'
+verdict hungtask 150 'blocked for more than'
+trace hungtask 'schedule_timeout'
+verdict oops 90 'Kernel panic'
+trace oops 'sysrq_handle_crash'
+verdict frozen 150 'no heartbeat'
+verdict timeout 120 'timed out after 30s'
 
 echo "1..$n"
 [ "$failed" = 0 ]
