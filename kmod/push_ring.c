@@ -203,7 +203,8 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 		dev->tail_off = skip ? 0 : off;
 	}
 	/* The entry of id - ndescs (evicted) is reused below. */
-	WRITE_ONCE(dev->desc_low, id - dev->desc_mask);
+	if (id > dev->desc_mask)
+		WRITE_ONCE(dev->desc_low, id - dev->desc_mask);
 	write_seqcount_end(&dev->seq);
 
 	/* 2. The record, after a padding record if it starts a new lap. */
