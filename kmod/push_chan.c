@@ -12,23 +12,51 @@
  * counters at 0.
  *
  * Lookups are lockless: rhashtable under rcu_read_lock(), then
- * refcount_inc_not_zero().  rhashtable hashes the fixed-size key with a
- * random per-table seed and rehashes on long chains, so crafted names cannot
- * pile up in one bucket.  dev->chan_lock, a mutex, serialises creation
+ * refcount_inc_not_zero().  rhashtable hashes the name with jhash and a
+ * random per-table seed, and rehashes on long chains, so crafted names
+ * cannot pile up in one bucket.  dev->chan_lock, a mutex, serialises creation
  * and removal; publishers take it only to create a channel, never with
  * dev->wlock held.
  */
 
+#include <linux/jhash.h>
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 
 #include "push_dev.h"
 
+/* The name's bytes only, with the table's random seed. */
+static u32 push_chan_hash(const void *data, u32 len, u32 seed)
+{
+	const struct push_chan_key *key = data;
+
+	return jhash(key->name, key->len, seed);
+}
+
+static u32 push_chan_obj_hash(const void *data, u32 len, u32 seed)
+{
+	const struct push_chan *chan = data;
+
+	return push_chan_hash(&chan->key, len, seed);
+}
+
+static int push_chan_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct push_chan_key *key = arg->key;
+	const struct push_chan *chan = obj;
+
+	return chan->key.len != key->len ||
+	       memcmp(chan->key.name, key->name, key->len);
+}
+
 static const struct rhashtable_params push_chan_params = {
 	.key_len = sizeof(struct push_chan_key),
 	.key_offset = offsetof(struct push_chan, key),
 	.head_offset = offsetof(struct push_chan, node),
+	.hashfn = push_chan_hash,
+	.obj_hashfn = push_chan_obj_hash,
+	.obj_cmpfn = push_chan_cmp,
 	.automatic_shrinking = true,
 };
 
@@ -55,9 +83,9 @@ bool push_chan_name_valid(const char *name, size_t len)
 static void push_chan_key_init(struct push_chan_key *key, const char *name,
 			       size_t len)
 {
-	memset(key, 0, sizeof(*key));
 	key->len = len;
 	memcpy(key->name, name, len);
+	key->name[len] = '\0';
 }
 
 /* A live channel called @key with a new reference, or NULL. */

@@ -34,10 +34,7 @@
 /* Most devices (module parameter devices). */
 #define PUSH_MAX_DEVICES	16
 
-/*
- * Key of the channel table: the length and the name, zero-padded, so that
- * rhashtable hashes a fixed-size key with its per-table random seed.
- */
+/* Key of the channel table: the name's length and bytes (NUL after them). */
 struct push_chan_key {
 	u32 len;
 	char name[PUSH_CHANNEL_MAX + 4];	/* NUL-terminated, padded */
@@ -138,7 +135,7 @@ struct push_desc {
  * @reap:      work item running push_chan_reap().
  */
 struct push_dev {
-	spinlock_t wlock;
+	spinlock_t wlock;	/* see above */
 	seqcount_spinlock_t seq;
 	struct push_mmap_header *hdr;
 	u8 *data;
@@ -157,7 +154,7 @@ struct push_dev {
 	wait_queue_head_t wait;
 
 	struct rhashtable chans;
-	struct mutex chan_lock;
+	struct mutex chan_lock;	/* see above */
 	struct list_head chan_list;
 	atomic_t nchans;
 	u64 chan_serial;
@@ -207,7 +204,7 @@ struct push_filter_set {
  */
 struct push_reader {
 	struct push_dev *dev;
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	seqcount_t seq;
 	u64 cursor;
 	u64 passed;

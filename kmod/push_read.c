@@ -296,6 +296,7 @@ loff_t push_llseek(struct file *file, loff_t offset, int whence)
 
 	if (mutex_lock_interruptible(&r->lock))
 		return -ERESTARTSYS;
+	/* Pairs with push_publish()'s release: ids below are committed. */
 	next = smp_load_acquire(&hdr->next_id);
 	switch (whence) {
 	case SEEK_SET:

@@ -232,7 +232,9 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 	WRITE_ONCE(dev->bytes, dev->bytes + data_len);
 	off += size;
 	dev->head_off = off == dev->ring_size ? 0 : off;
+	/* Release: the record and its entry before the new head and id. */
 	smp_store_release(&hdr->head_pos, pos + size);
+	/* Release: kernel readers load next_id with acquire (push_read.c). */
 	smp_store_release(&hdr->next_id, id + 1);
 	write_seqcount_end(&dev->seq);
 	spin_unlock(&dev->wlock);

@@ -37,9 +37,9 @@
 
 /* ABI version (push_info.version) and features (push_info.features). */
 #define PUSH_ABI_VERSION	2
-#define PUSH_FEAT_EPOCH		(1U << 0)	/* push_info.epoch is set */
-#define PUSH_FEAT_MMAP		(1U << 1)	/* mmap() of the history */
-#define PUSH_FEAT_PUB_EBADF	(1U << 2)	/* PUBLISH needs FMODE_WRITE */
+#define PUSH_FEAT_EPOCH		0x1U	/* push_info.epoch is set */
+#define PUSH_FEAT_MMAP		0x2U	/* mmap() of the history */
+#define PUSH_FEAT_PUB_EBADF	0x4U	/* PUBLISH needs FMODE_WRITE */
 
 /**
  * struct push_record - header of each record returned by read()
