@@ -34,13 +34,6 @@ static u32 push_chan_hash(const void *data, u32 len, u32 seed)
 	return jhash(key->name, key->len, seed);
 }
 
-static u32 push_chan_obj_hash(const void *data, u32 len, u32 seed)
-{
-	const struct push_chan *chan = data;
-
-	return push_chan_hash(&chan->key, len, seed);
-}
-
 static int push_chan_cmp(struct rhashtable_compare_arg *arg, const void *obj)
 {
 	const struct push_chan_key *key = arg->key;
@@ -54,8 +47,10 @@ static const struct rhashtable_params push_chan_params = {
 	.key_len = sizeof(struct push_chan_key),
 	.key_offset = offsetof(struct push_chan, key),
 	.head_offset = offsetof(struct push_chan, node),
+	/* Objects hash through their key (no obj_hashfn: see
+	 * rhashtable_lookup_get_insert_fast()).
+	 */
 	.hashfn = push_chan_hash,
-	.obj_hashfn = push_chan_obj_hash,
 	.obj_cmpfn = push_chan_cmp,
 	.automatic_shrinking = true,
 };

@@ -158,9 +158,9 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 		if (len - done < need)
 			break;
 		memcpy(out + done, r->data + off, rec.size);
+		/* Valid now, and so is the header copied before. */
 		if (overwritten(r, r->pos))
 			continue;
-		memcpy(&rec, out + done, sizeof(rec));
 		if (r->next_id && rec.id > r->next_id) {
 			/* A gap record first, the record after it if it fits. */
 			if (len - done < GAP_SIZE + rec.size) {
@@ -186,6 +186,40 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 	if (!done && r->pos < head)
 		return -EINVAL;
 	return (ssize_t)done;
+}
+
+ssize_t push_ring_peek(struct push_ring *r, const void **recs, size_t max)
+{
+	uint64_t head = head_pos(r), pos = r->pos, id = r->next_id;
+	uint64_t off = pos % r->size, room = r->size - off;
+	size_t len = 0;
+
+	if (pos < tail_pos(r))
+		return 0;
+	*recs = r->data + off;
+	while (pos + len < head && room - len >= HDR_SIZE) {
+		struct push_record rec;
+
+		memcpy(&rec, r->data + off + len, sizeof(rec));
+		if (rec.type != PUSH_REC_MSG || rec.size < HDR_SIZE ||
+		    rec.size % PUSH_RECORD_ALIGN || rec.size > room - len ||
+		    rec.size > max - len || (id && rec.id != id))
+			break;
+		id = rec.id + 1;
+		len += rec.size;
+	}
+	r->peek_next = id;
+	return (ssize_t)len;
+}
+
+int push_ring_release(struct push_ring *r, size_t len)
+{
+	if (overwritten(r, r->pos))
+		return -ESTALE;
+	r->pos += len;
+	if (len)
+		r->next_id = r->peek_next;
+	return 0;
 }
 
 int push_ring_wait(struct push_ring *r, int timeout_ms)

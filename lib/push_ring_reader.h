@@ -43,6 +43,7 @@
  * @next_id: id of the next message expected; 0 until a record was read
  *           (a loss before the first record read is not reported).
  * @gaps:    gap records returned; @lost their lost counts.
+ * @peek_next: after push_ring_peek(), the id after its span.
  */
 struct push_ring {
 	int fd;
@@ -56,6 +57,7 @@ struct push_ring {
 	uint64_t next_id;
 	uint64_t gaps;
 	uint64_t lost;
+	uint64_t peek_next;
 };
 
 /* Maps @fd's history (fd open for reading); starts at the oldest record.
@@ -74,6 +76,23 @@ void push_ring_seek_end(struct push_ring *r);
  * next record does not fit in @len, or -EPROTO if the ring is corrupt.
  */
 ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len);
+
+/*
+ * Zero copy: points *recs at the next records inside the mapping itself,
+ * message records of consecutive ids only, and returns their bytes (0 if
+ * the next thing is not such a record: nothing new, a gap or padding, which
+ * push_ring_read() deals with).  Writers may overwrite these bytes at any
+ * moment: parse them, copy what you keep, then push_ring_release().
+ */
+ssize_t push_ring_peek(struct push_ring *r, const void **recs, size_t max);
+
+/*
+ * Moves past the @len bytes push_ring_peek() gave.  Returns 0 if they were
+ * whole when parsed, or -ESTALE if writers may have overwritten them
+ * meanwhile: discard what was parsed; the next push_ring_read() reports
+ * the loss as a gap.
+ */
+int push_ring_release(struct push_ring *r, size_t len);
 
 /* 1 if push_ring_read() has something to return now, else 0. */
 int push_ring_ready(const struct push_ring *r);

@@ -6,6 +6,8 @@
  *   - its header carries the layout, the epoch and the ring's size;
  *   - the records read through it are byte for byte those read() returns;
  *   - a reader that fell behind gets a gap record with exact lost;
+ *   - push_ring_peek() shows the same bytes in place, and
+ *     push_ring_release() catches records overwritten meanwhile;
  *   - poll() on the fd wakes a waiting mmap reader;
  *   - with writers publishing concurrently (and, in push_mmap_small's
  *     64 KiB ring, overwriting all the time), every record copied is
@@ -161,6 +163,48 @@ TEST_F(mm, gap_exact)
 	ASSERT_EQ(self->m2[0].gap_next - self->m2[0].id, self->m2[0].gap_lost);
 	ASSERT_EQ(self->m2[0].gap_next, self->m2[1].id);
 	ASSERT_EQ(1, self->ring.gaps);
+	close(rd);
+}
+
+/* push_ring_peek(): the records in place; stale ones are caught. */
+TEST_F(mm, peek_in_place)
+{
+	int rd = push_open(0), i;
+	const void *p;
+	ssize_t a, n;
+	int64_t first = 0, id;
+
+	ASSERT_LE(0, rd);
+	ASSERT_LT(0, push_seek(rd, 0, SEEK_END));
+	push_ring_seek_end(&self->ring);
+	for (i = 0; i < 10; i++) {
+		id = push_pub(self->fd, "mmpeek", "abcdefgh", 1 + i, NULL);
+		ASSERT_LT(0, id);
+		if (!first)
+			first = id;
+	}
+	a = read(rd, self->buf, BUF_SIZE);
+	ASSERT_LT(0, a);
+	n = push_ring_peek(&self->ring, &p, BUF_SIZE);
+	ASSERT_EQ(a, n);
+	ASSERT_EQ(0, memcmp(self->buf, p, n));
+	ASSERT_EQ(0, push_ring_release(&self->ring, n));
+	ASSERT_EQ(0, push_ring_peek(&self->ring, &p, BUF_SIZE));
+	ASSERT_EQ(0, push_ring_read(&self->ring, self->buf2, BUF_SIZE));
+
+	/* Overwritten between peek and release: -ESTALE, then a gap. */
+	id = push_pub(self->fd, "mmpeek", "x", 1, NULL);
+	ASSERT_LT(0, id);
+	n = push_ring_peek(&self->ring, &p, BUF_SIZE);
+	ASSERT_LT(0, n);
+	ASSERT_LT(0, push_wrap_past(self->fd, id, "mmpeek",
+				    self->info.max_msg_size, NULL, 0));
+	ASSERT_EQ(-ESTALE, push_ring_release(&self->ring, n));
+	n = push_ring_read(&self->ring, self->buf2, BUF_SIZE);
+	ASSERT_LT(0, n);
+	ASSERT_LT(0, push_parse(self->buf2, n, self->m2, MAX_MSGS));
+	ASSERT_EQ(PUSH_REC_GAP, self->m2[0].type);
+	ASSERT_EQ(id, self->m2[0].id);
 	close(rd);
 }
 

@@ -18,8 +18,14 @@
  *   drain_mmap      the same through the mapping
  *   fan4_pub        the writer's publishes/s while 4 read() readers follow
  *   fan4_read       messages/s each of those readers got (the slowest)
+ *   wcpu_0, wcpu_4  the writer thread's CPU time per publish (ns) with no
+ *                   reader and with 4 read() readers following
+ *   drain_mmap_zc   records/s draining through push_ring_peek() (parsed in
+ *                   place, no copy)
  *   seqpacket_pair  messages/s through a SOCK_SEQPACKET pair (send/recv)
  *   seqpacket_fan4  the writer's messages/s sending each to 4 pairs
+ *   spcpu_1, spcpu_4  the SEQPACKET sender's CPU ns per message, 1 and 4
+ *                   receivers
  *   pipe_pair       messages/s of 100-byte writes through a pipe, read in
  *                   256 KiB reads
  * A figure the device cannot give (mmap on a module without it) is "-".
@@ -49,6 +55,14 @@ static const char *device = "/dev/push";
 static long nmsgs = 100000;
 static char msg[PAYLOAD + 8];	/* "@bench " + payload */
 static size_t msg_len;
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static double now(void)
 {
@@ -166,12 +180,14 @@ static void *follower_main(void *arg)
  * publishes/s; *rate gets the slowest follower's messages/s, *lost its
  * losses.
  */
+static double last_wcpu;	/* the last writer's CPU ns per message */
+
 static double bench_follow(int nr, int use_mmap, double *rate, long *lost)
 {
 	struct follower f[4];
 	pthread_t t[4];
 	int wfd = dev_open(O_WRONLY);
-	double t0, t_pub, worst = 1e30;
+	double t0, t_pub, c0, worst = 1e30;
 
 	for (int i = 0; i < nr; i++) {
 		f[i] = (struct follower){ .use_mmap = use_mmap, .want = nmsgs };
@@ -188,7 +204,9 @@ static double bench_follow(int nr, int use_mmap, double *rate, long *lost)
 	t0 = now();
 	for (int i = 0; i < nr; i++)
 		pthread_create(&t[i], NULL, follower_main, &f[i]);
+	c0 = cpu_now();
 	publish_n(wfd, nmsgs);
+	last_wcpu = (cpu_now() - c0) * 1e9 / nmsgs;
 	t_pub = now();
 	*lost = 0;
 	for (int i = 0; i < nr; i++) {
@@ -203,8 +221,50 @@ static double bench_follow(int nr, int use_mmap, double *rate, long *lost)
 		close(f[i].fd);
 	}
 	close(wfd);
-	*rate = worst;
+	*rate = nr ? worst : 0;
 	return nmsgs / (t_pub - t0);
+}
+
+/* Records/s parsing the history in place (push_ring_peek), @rounds times. */
+static double bench_drain_zc(int rounds)
+{
+	int fd = dev_open(O_RDONLY | O_NONBLOCK);
+	char *buf = malloc(RBUF);
+	struct push_ring ring;
+	long got = 0, lost = 0;
+	double t0;
+
+	if (push_ring_open(&ring, fd)) {
+		close(fd);
+		free(buf);
+		return -1;
+	}
+	t0 = now();
+	for (int r = 0; r < rounds; r++) {
+		push_ring_seek_oldest(&ring);
+		for (;;) {
+			const void *p;
+			long g = 0, l = 0;
+			ssize_t n = push_ring_peek(&ring, &p, RBUF);
+
+			if (n > 0) {
+				count(p, n, &g, &l);
+				if (!push_ring_release(&ring, n))
+					got += g;
+				continue;
+			}
+			/* Padding, a gap or the end: the copying reader. */
+			n = push_ring_read(&ring, buf, RBUF);
+			if (n <= 0)
+				break;
+			count(buf, n, &got, &lost);
+		}
+	}
+	t0 = now() - t0;
+	push_ring_close(&ring);
+	close(fd);
+	free(buf);
+	return got / t0;
 }
 
 /* Records/s draining the history from the oldest, @rounds times. */
@@ -280,7 +340,7 @@ static double bench_ipc(int nr, int use_pipe)
 	int fds[4][2];
 	struct sp_reader r[4];
 	pthread_t t[4];
-	double t0;
+	double t0, c0;
 
 	for (int i = 0; i < nr; i++) {
 		if (use_pipe ? pipe(fds[i]) :
@@ -294,12 +354,14 @@ static double bench_ipc(int nr, int use_pipe)
 	t0 = now();
 	for (int i = 0; i < nr; i++)
 		pthread_create(&t[i], NULL, sp_reader_main, &r[i]);
+	c0 = cpu_now();
 	for (long m = 0; m < nmsgs; m++)
 		for (int i = 0; i < nr; i++)
 			if (write(fds[i][1], msg + 7, PAYLOAD) != PAYLOAD) {
 				perror("push-dev-bench: send");
 				exit(1);
 			}
+	last_wcpu = (cpu_now() - c0) * 1e9 / nmsgs;
 	for (int i = 0; i < nr; i++)
 		pthread_join(t[i], NULL);
 	t0 = now() - t0;
@@ -361,11 +423,17 @@ int main(int argc, char **argv)
 	/* The history is full of 100-byte messages now. */
 	put("drain_read", bench_drain(0, 5));
 	put("drain_mmap", has_mmap ? bench_drain(1, 5) : -1);
+	put("drain_mmap_zc", has_mmap ? bench_drain_zc(5) : -1);
+	bench_follow(0, 0, &rate, &lost);
+	put("wcpu_0", last_wcpu);
 	put("fan4_pub", bench_follow(4, 0, &rate, &lost));
+	put("wcpu_4", last_wcpu);
 	put("fan4_read", rate);
 	put("fan4_lost", lost);
 	put("seqpacket_pair", bench_ipc(1, 0));
+	put("spcpu_1", last_wcpu);
 	put("seqpacket_fan4", bench_ipc(4, 0));
+	put("spcpu_4", last_wcpu);
 	put("pipe_pair", bench_ipc(1, 1));
 	return 0;
 }
