@@ -47,10 +47,13 @@ struct push_chan_key {
  * @dead_node: entry in push_dev.dead, waiting for push_chan_reap().
  * @rcu:       frees it after a grace period: poll() and lookups read it
  *             under rcu_read_lock() without a reference.
- * @refs:      one for as long as @retained > 0, one per open file whose
- *             filter names it, one per publisher between its lookup and
- *             its commit.  At zero the channel is dead: no lookup revives
- *             it, and it leaves the table and the list in push_chan_reap().
+ * @refs:      one while @indexed, one per open file whose filter names
+ *             it, one per publisher between its lookup and its commit.
+ *             At zero the channel is dead: no lookup revives it, and it
+ *             leaves the table and the list in push_chan_reap().
+ * @indexed:   under push_dev.wlock: one of its messages is among the last
+ *             ndescs ids (the index), so index entries refer to it.  Its
+ *             retained messages are a subset of those.
  * @unlinked:  under chan_lock: already removed from the table.
  * @serial:    unique per device and load; descriptors keep its low 32 bits
  *             so that a freed channel's address, reused, is not mistaken
@@ -72,6 +75,7 @@ struct push_chan {
 	struct llist_node dead_node;
 	struct rcu_head rcu;
 	refcount_t refs;
+	bool indexed;
 	bool unlinked;
 	u64 serial;
 	u64 published;
@@ -84,8 +88,8 @@ struct push_chan {
 
 /**
  * struct push_desc - the index entry of one id: descs[id & desc_mask]
- * @chan:   its channel.  Dereferenced only by the writer while the id is
- *          retained; readers only compare it (with @serial).
+ * @chan:   its channel, alive while the entry is (push_chan.indexed);
+ *          readers only compare it (with @serial), the writer uses it.
  * @off:    byte offset of its record in the data ring.
  * @serial: low 32 bits of @chan->serial.
  *

@@ -60,7 +60,10 @@
  * Memory: ring_size bytes of data, one header page, and
  * roundup_pow_of_two(ring_size / 40) (at most 4194304) 16-byte index
  * entries, all allocated at load.  Channels are allocated when they come
- * into being and freed when nothing refers to them (push_chan.c).
+ * into being and freed when nothing refers to them (push_chan.c): the
+ * index refers to a channel while one of its messages is among the last
+ * ndescs ids, so that the channel of every id in the index can be
+ * compared (for exact filtered loss counts) and is never a freed one.
  */
 
 #include <linux/log2.h>
@@ -81,10 +84,9 @@ static struct push_record *push_rec_at(struct push_dev *dev, u32 off)
 
 /*
  * Drops the oldest retained message.  Caller holds dev->wlock, inside a
- * dev->seq write section.  A channel whose last reference this was goes
- * on the chain @dead, for push_free_dead() after unlocking.
+ * dev->seq write section.
  */
-static void push_evict_oldest(struct push_dev *dev, struct llist_node **dead)
+static void push_evict_oldest(struct push_dev *dev)
 {
 	struct push_mmap_header *hdr = dev->hdr;
 	u64 id = hdr->oldest_id;
@@ -97,10 +99,6 @@ static void push_evict_oldest(struct push_dev *dev, struct llist_node **dead)
 	lockdep_assert_held(&dev->wlock);
 	WRITE_ONCE(chan->retained, chan->retained - 1);
 	WRITE_ONCE(chan->evicted, chan->evicted + 1);
-	if (!chan->retained && refcount_dec_and_test(&chan->refs)) {
-		chan->dead_node.next = *dead;
-		*dead = &chan->dead_node;
-	}
 	if (toff == dev->ring_size)
 		toff = 0;
 	id++;
@@ -117,7 +115,29 @@ static void push_evict_oldest(struct push_dev *dev, struct llist_node **dead)
 	dev->tail_off = toff;
 }
 
-/* Hands the channels push_evict_oldest() found dead to push_chan_dead(). */
+/*
+ * The index entry @d is about to be reused for a new id: if it was its
+ * channel's last one (the channel's newest message leaves the window of
+ * the last ndescs ids), the index's reference to the channel goes.  A
+ * channel whose last reference this was goes on the chain @dead, for
+ * push_free_dead() after unlocking.  Caller holds dev->wlock.
+ */
+static void push_desc_reuse(struct push_dev *dev, struct push_desc *d,
+			    u64 old_id, struct llist_node **dead)
+{
+	struct push_chan *chan = d->chan;
+
+	lockdep_assert_held(&dev->wlock);
+	if (!chan || !chan->indexed || chan->last_id != old_id)
+		return;
+	chan->indexed = false;
+	if (refcount_dec_and_test(&chan->refs)) {
+		chan->dead_node.next = *dead;
+		*dead = &chan->dead_node;
+	}
+}
+
+/* Hands the channels push_desc_reuse() found dead to push_chan_dead(). */
 static void push_free_dead(struct push_dev *dev, struct llist_node *dead)
 {
 	struct push_chan *chan, *tmp;
@@ -196,7 +216,7 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 	while (hdr->oldest_id < id &&
 	       (pos + size - hdr->tail_pos > dev->ring_size ||
 		id - hdr->oldest_id > dev->desc_mask))
-		push_evict_oldest(dev, &dead);
+		push_evict_oldest(dev);
 	if (hdr->oldest_id == id) {
 		/* Empty: everything before the new record is free. */
 		WRITE_ONCE(hdr->tail_pos, pos);
@@ -216,14 +236,18 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 	commit_ns = ktime_get_ns();
 	push_write_record(dev, off, id, time_ns, size, chan, data, data_len);
 	d = &dev->descs[id & dev->desc_mask];
+	push_desc_reuse(dev, d, id - dev->desc_mask - 1, &dead);
 	d->chan = chan;
 	d->off = off;
 	d->serial = (u32)chan->serial;
 
 	/* 3. Commit: counters, then head_pos and next_id with release. */
 	write_seqcount_begin(&dev->seq);
-	if (!chan->retained)
+	if (!chan->indexed) {
+		/* The index refers to it now (see push_desc_reuse()). */
 		refcount_inc(&chan->refs);
+		chan->indexed = true;
+	}
 	WRITE_ONCE(chan->retained, chan->retained + 1);
 	WRITE_ONCE(chan->published, chan->published + 1);
 	WRITE_ONCE(chan->bytes, chan->bytes + data_len);
@@ -401,12 +425,20 @@ int push_ring_init(struct push_dev *dev, u64 ring_size, u32 max_msg_size,
 void push_ring_exit(struct push_dev *dev)
 {
 	struct llist_node *dead = NULL;
+	u64 i;
 
 	spin_lock(&dev->wlock);
 	write_seqcount_begin(&dev->seq);
 	while (dev->hdr->oldest_id < dev->hdr->next_id)
-		push_evict_oldest(dev, &dead);
+		push_evict_oldest(dev);
 	write_seqcount_end(&dev->seq);
+	/* Every entry's channel loses the index's reference. */
+	for (i = 0; i <= dev->desc_mask; i++) {
+		struct push_desc *d = &dev->descs[i];
+
+		if (d->chan && d->chan->indexed)
+			push_desc_reuse(dev, d, d->chan->last_id, &dead);
+	}
 	spin_unlock(&dev->wlock);
 	push_free_dead(dev, dead);
 	kvfree(dev->descs);

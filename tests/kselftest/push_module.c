@@ -233,8 +233,19 @@ static int debugfs_has(const char *name)
 	return found;
 }
 
+/* Entries of the index: roundup_pow_of_two(ring_size / 40), at most 2^22. */
+static uint64_t index_entries(void)
+{
+	uint64_t want = push_param("ring_size") / 40, n = 1;
+
+	while (n < want)
+		n <<= 1;
+	return n < (1u << 22) ? n : (1u << 22);
+}
+
 /*
- * A channel is freed once none of its messages is retained and no open
+ * A channel is freed once none of its messages is among the last
+ * index_entries() ids (which hold every retained message) and no open
  * file's filter names it: exhausting max_channels recovers as the history
  * moves on, and debugfs stops listing the freed channels.
  */
@@ -259,9 +270,15 @@ TEST_F(module, channels_freed)
 	ASSERT_EQ(-ENOSPC, push_pub(fd, "c4", "x", 1, NULL));
 	ASSERT_EQ(1, debugfs_has("c2"));
 
-	/* Overwrite c2's and c3's messages: only c1 is left. */
+	/* Evicted but still indexed: c2 stays (its gaps count exactly). */
 	ASSERT_LT(0, push_wrap_past(fd, c3, "c1", push_param("max_msg_size"),
 				    NULL, 0));
+	ASSERT_EQ(0, ioctl(fd, PUSH_IOC_CHAN_INFO, &ci));
+	ASSERT_EQ(0, ci.retained);
+	ASSERT_EQ(3, push_stat("channels"));
+	/* Past the index too: only c1 is left. */
+	while (push_next_id(fd) <= c3 + index_entries())
+		ASSERT_LT(0, push_pub(fd, "c1", "y", 1, NULL));
 	ASSERT_EQ(1, push_stat("channels"));
 	ASSERT_EQ(-1, ioctl(fd, PUSH_IOC_CHAN_INFO, &ci));
 	ASSERT_EQ(ENOENT, errno);
