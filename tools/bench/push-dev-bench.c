@@ -19,7 +19,11 @@
  *   fan4_pub        the writer's publishes/s while 4 read() readers follow
  *   fan4_read       messages/s each of those readers got (the slowest)
  *   wcpu_0, wcpu_4  the writer thread's CPU time per publish (ns) with no
- *                   reader and with 4 read() readers following
+ *                   reader and with 4 read() readers following (each
+ *                   publish wakes the readers that sleep)
+ *   wcpu_4spin      the same with 4 mmap readers that never sleep in the
+ *                   kernel (sched_yield() when caught up): what reading
+ *                   itself costs the writer
  *   drain_mmap_zc   records/s draining through push_ring_peek() (parsed in
  *                   place, no copy)
  *   seqpacket_pair  messages/s through a SOCK_SEQPACKET pair (send/recv)
@@ -34,6 +38,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +161,10 @@ static void *follower_main(void *arg)
 		if (f->use_mmap) {
 			n = push_ring_read(ring, buf, RBUF);
 			if (!n) {
-				push_ring_wait(ring, 1000);
+				if (f->use_mmap == 2)
+					sched_yield();
+				else
+					push_ring_wait(ring, 1000);
 				continue;
 			}
 		} else {
@@ -430,6 +438,12 @@ int main(int argc, char **argv)
 	put("wcpu_4", last_wcpu);
 	put("fan4_read", rate);
 	put("fan4_lost", lost);
+	if (has_mmap) {
+		bench_follow(4, 2, &rate, &lost);
+		put("wcpu_4spin", last_wcpu);
+	} else {
+		put("wcpu_4spin", -1);
+	}
 	put("seqpacket_pair", bench_ipc(1, 0));
 	put("spcpu_1", last_wcpu);
 	put("seqpacket_fan4", bench_ipc(4, 0));
