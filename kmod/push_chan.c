@@ -6,10 +6,10 @@
  * file's filter names it, and is freed as soon as nothing refers to it:
  * none of its messages is among the last ndescs ids (the index, which
  * holds every retained message and the channels of recently evicted ones)
- * and no open file's filter names it (push_chan.refs).  It then disappears from PUSH_IOC_CHAN_INFO (ENOENT),
- * from the channels count and from /sys/kernel/debug/push/channels at once
- * (push_chan_dead()); its memory follows in push_chan_reap(), after an
- * RCU grace period.  A channel that comes into being again starts its
+ * and no open file's filter names it (push_chan.refs).  It then disappears
+ * from PUSH_IOC_CHAN_INFO (ENOENT), from the channels count and from
+ * /sys/kernel/debug/push/channels at once (push_chan_dead()); its memory
+ * follows in push_chan_reap(), after an RCU grace period.  A channel that comes into being again starts its
  * counters at 0.
  *
  * Lookups are lockless: rhashtable under rcu_read_lock(), then
