@@ -9,8 +9,8 @@
  * and no open file's filter names it (push_chan.refs).  It then disappears
  * from PUSH_IOC_CHAN_INFO (ENOENT), from the channels count and from
  * /sys/kernel/debug/push/channels at once (push_chan_dead()); its memory
- * follows in push_chan_reap(), after an RCU grace period.  A channel that comes into being again starts its
- * counters at 0.
+ * follows in push_chan_reap(), after an RCU grace period.  A channel
+ * that comes into being again starts its counters at 0.
  *
  * Lookups are lockless: rhashtable under rcu_read_lock(), then
  * refcount_inc_not_zero().  rhashtable hashes the name with jhash and a
