@@ -2,21 +2,26 @@
 /*
  * push_dev.h - state shared by the files of the /dev/push module.
  *
- * The history is an array of slots indexed by (id & slot_mask); each slot
- * points to one kmalloc'd message.  Ids in [oldest_id, next_id) are the
- * retained messages.  A slot keeps the channel of its id after the message
- * is evicted, until the id is reused, so the loss of a filtered reader can
- * be counted exactly for ids in the last nslots.
+ * One struct push_dev per device (/dev/push, /dev/push1, ...: module
+ * parameter devices).  The design, and the role of every lock and barrier,
+ * is described at the top of push_ring.c; docs/ABI.txt is the contract.
  */
 #ifndef _PUSH_DEV_H
 #define _PUSH_DEV_H
 
 #include <linux/bits.h>
+#include <linux/llist.h>
 #include <linux/list.h>
+#include <linux/miscdevice.h>
 #include <linux/mutex.h>
-#include <linux/rwsem.h>
+#include <linux/poll.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <linux/push.h>
 
@@ -24,127 +29,232 @@
 #define PUSH_MIN_RECORD	ALIGN(sizeof(struct push_record) + 2, PUSH_RECORD_ALIGN)
 /* Bytes of a gap record: header and struct push_gap. */
 #define PUSH_GAP_RECORD	(sizeof(struct push_record) + sizeof(struct push_gap))
-/* Upper bound of the slot array, whatever ring_size says. */
-#define PUSH_MAX_SLOTS	BIT(22)
+/* Upper bound of the descriptor array, whatever ring_size says. */
+#define PUSH_MAX_DESCS	BIT(22)
+/* Most devices (module parameter devices). */
+#define PUSH_MAX_DEVICES	16
+
+/* Key of the channel table: the name's length and bytes (NUL after them). */
+struct push_chan_key {
+	u32 len;
+	char name[PUSH_CHANNEL_MAX + 4];	/* NUL-terminated, padded */
+};
 
 /**
- * struct push_chan - one channel, created by its first message, freed at
- * module unload.  Every field but the name is protected by push_dev.lock.
- * @hnode:     entry in push_dev.chans.
- * @lnode:     entry in push_dev.chan_list (creation order, for debugfs).
- * @published: messages ever published on it.
- * @retained:  its messages still in the history.
- * @evicted:   its messages evicted from the history (published - retained).
- * @bytes:     payload bytes ever published on it.
- * @last_id:   id of its newest message.
- * @len:       bytes of @name.
- * @name:      the name, NUL-terminated for printing.
+ * struct push_chan - one channel
+ * @node:      entry in push_dev.chans (RCU lookups; changed under chan_lock).
+ * @lnode:     entry in push_dev.chan_list, under chan_lock (debugfs order).
+ * @dead_node: entry in push_dev.dead, waiting for push_chan_reap().
+ * @rcu:       frees it after a grace period: poll() and lookups read it
+ *             under rcu_read_lock() without a reference.
+ * @refs:      one while @indexed, one per open file whose filter names
+ *             it, one per publisher between its lookup and its commit.
+ *             At zero the channel is dead: no lookup revives it, and it
+ *             leaves the table and the list in push_chan_reap().
+ * @indexed:   under push_dev.wlock: one of its messages is among the last
+ *             ndescs ids (the index), so index entries refer to it.  Its
+ *             retained messages are a subset of those.
+ * @unlinked:  under chan_lock: already removed from the table.
+ * @serial:    unique per device and load; descriptors keep its low 32 bits
+ *             so that a freed channel's address, reused, is not mistaken
+ *             for it.
+ * @published: messages published on it since it came into being.
+ * @retained:  its messages in the history.
+ * @evicted:   its messages evicted (published - retained).
+ * @bytes:     payload bytes published on it.
+ * @last_id:   id of its newest message (0 if none).
+ * @key:       its name.
+ *
+ * @published .. @last_id change only under push_dev.wlock, inside
+ * push_dev.seq write sections; lockless readers use READ_ONCE() and, where
+ * they need them consistent with the ring's ids, push_dev.seq.
  */
 struct push_chan {
-	struct hlist_node hnode;
+	struct rhash_head node;
 	struct list_head lnode;
+	struct llist_node dead_node;
+	struct rcu_head rcu;
+	refcount_t refs;
+	bool indexed;
+	bool unlinked;
+	u64 serial;
 	u64 published;
 	u64 retained;
 	u64 evicted;
 	u64 bytes;
 	u64 last_id;
-	u32 len;
-	char name[PUSH_CHANNEL_MAX + 1];
+	struct push_chan_key key;
 };
 
 /**
- * struct push_msg - one message in the history
- * @id:        its id.
- * @time_ns:   CLOCK_REALTIME at commit.
- * @commit_ns: ktime_get_ns() at commit, for the age in push_record_read.
- * @chan:      its channel.
- * @data_len:  payload bytes.
- * @size:      bytes of its record as read() returns it (push_record.size),
- *             also what it costs against ring_size.
- * @data:      the payload.
+ * struct push_desc - the index entry of one id: descs[id & desc_mask]
+ * @chan:   its channel, alive while the entry is (push_chan.indexed);
+ *          readers only compare it (with @serial), the writer uses it.
+ * @off:    byte offset of its record in the data ring.
+ * @serial: low 32 bits of @chan->serial.
+ *
+ * Written before the id is committed; overwritten when id + ndescs is
+ * published, which comes after push_dev.desc_low has passed the id.
  */
-struct push_msg {
-	u64 id;
-	u64 time_ns;
-	u64 commit_ns;
+struct push_desc {
 	struct push_chan *chan;
-	u32 data_len;
-	u32 size;
-	u8 data[];
+	u32 off;
+	u32 serial;
 };
 
 /**
- * struct push_slot - one entry of the history array
- * @msg:  the message of this slot's id, NULL once evicted.
- * @chan: its channel; stays after eviction until the slot is reused.
- */
-struct push_slot {
-	struct push_msg *msg;
-	struct push_chan *chan;
-};
-
-/**
- * struct push_dev - the device, a single global instance
- * @lock:         protects everything below it up to @wait.  Publishers
- *                take it for write; readers for read, and copy records to
- *                user space under it (never under a spinlock).
- * @slots:        the history, @slot_mask + 1 entries.
- * @slot_mask:    number of slots minus one (a power of two minus one).
- * @oldest_id:    id of the oldest retained message (== @next_id if none).
- * @next_id:      id the next message gets.  Read locklessly by waiters.
- * @ring_used:    bytes of retained records.
- * @chans:        channels by name hash.
- * @chan_list:    channels in creation order.
- * @nchans:       number of channels.
- * @wait:         readers and pollers waiting for @next_id to move.
- * @ring_size:    module parameter ring_size, fixed at load.
- * @max_msg_size: module parameter max_msg_size.
- * @max_channels: module parameter max_channels.
- * @messages:     counters, atomic so sysfs reads them without the lock:
- *                messages and payload @bytes published, open @readers,
- *                gap records delivered (@overruns), messages those gaps
- *                reported @lost, @rejected publishes.
+ * struct push_dev - one device, an independent bus
+ * @wlock:     serialises publishers (and eviction).  A spinlock: the
+ *             critical section copies an already-copied payload into the
+ *             ring and never faults, sleeps or waits for a reader.
+ * @seq:       write sections (under @wlock) around every change of the ids,
+ *             the ring positions and the channel counters; lets a reader
+ *             take a consistent snapshot (oldest_id with the channels'
+ *             evicted counts) without any lock.  Its write_seqcount_end()
+ *             also orders the moved tail before the bytes overwritten.
+ * @hdr:       the mmap header page: tail_pos/oldest_id and
+ *             head_pos/next_id live there, for kernel and mmap readers
+ *             alike.  Only writers store to it.
+ * @data:      the data ring, @ring_size bytes, right after @hdr.
+ * @descs:     the index, @desc_mask + 1 entries.
+ * @desc_mask: entries minus one (a power of two minus one).
+ * @desc_low:  lowest id whose descriptor is still intact; raised (and
+ *             ordered by a write barrier) before a descriptor is reused.
+ * @head_off:  hdr->head_pos % ring_size, kept by the writer.
+ * @tail_off:  hdr->tail_pos % ring_size, kept by the writer.
+ * @messages:  messages published; @bytes their payload bytes.  Under
+ *             @wlock; read with READ_ONCE().
+ * @wait:      readers and pollers waiting for next_id to move, or for
+ *             their own cursor to be moved (lseek, SET_FILTER).
+ * @chans:     channels by name (rhashtable, random seed).
+ * @chan_lock: a mutex serialising channel creation and removal from
+ *             @chans and @chan_list.  Never taken by readers, by poll(),
+ *             or under @wlock.
+ * @chan_list: channels in creation order, for debugfs.
+ * @nchans:    live channels (refs > 0); creation fails with ENOSPC at
+ *             @max_channels.
+ * @chan_serial: last serial given, under @chan_lock.
+ * @dead:      dead channels, pushed locklessly by whoever dropped the last
+ *             reference; @reap frees them.
+ * @reap:      work item running push_chan_reap().
  */
 struct push_dev {
-	struct rw_semaphore lock;
-	struct push_slot *slots;
-	u64 slot_mask;
-	u64 oldest_id;
-	u64 next_id;
-	u64 ring_used;
-	struct hlist_head chans[256];
-	struct list_head chan_list;
-	u32 nchans;
-
-	wait_queue_head_t wait;
+	spinlock_t wlock;	/* see above */
+	seqcount_spinlock_t seq;
+	struct push_mmap_header *hdr;
+	u8 *data;
+	struct push_desc *descs;
+	u64 desc_mask;
+	u64 desc_low;
+	u32 head_off;
+	u32 tail_off;
 	u64 ring_size;
 	u32 max_msg_size;
 	u32 max_channels;
-	atomic64_t messages;
-	atomic64_t bytes;
+	u64 epoch;
+	u64 messages;
+	u64 bytes;
+
+	wait_queue_head_t wait;
+
+	struct rhashtable chans;
+	struct mutex chan_lock;	/* see above */
+	struct list_head chan_list;
+	atomic_t nchans;
+	u64 chan_serial;
+	struct llist_head dead;
+	struct work_struct reap;
+
 	atomic64_t readers;
 	atomic64_t overruns;
 	atomic64_t lost;
 	atomic64_t rejected;
+
+	int index;
+	char name[16];
+	struct miscdevice misc;
+	struct dentry *debugfs;
 };
 
-extern struct push_dev push_dev;
+/**
+ * struct push_filter_set - the channels a filtered reader reads
+ * @rcu:    freed after a grace period (poll() reads it locklessly).
+ * @n:      entries in @chans.
+ * @chans:  the channels, each holding a reference.
+ */
+struct push_filter_set {
+	struct rcu_head rcu;
+	unsigned int n;
+	struct push_chan *chans[];
+};
+
+/**
+ * struct push_reader - per-open state, in file->private_data
+ * @dev:    the device.
+ * @lock:   serialises read(), lseek() and SET_FILTER of this open file, so
+ *          that concurrent reads get distinct records.  May be held while
+ *          copying to user space: only this file's own calls wait for it,
+ *          never a publisher, poll() or another file.  IOCB_NOWAIT reads
+ *          only trylock it.
+ * @seq:    write sections (under @lock, preemption off) around changes of
+ *          @cursor, @passed and @filter, for poll()'s lockless view.
+ * @cursor: id of the next message to read; below oldest_id when messages
+ *          were lost (a gap is pending).
+ * @passed: with a filter, how many messages of its channels have an id
+ *          below @cursor; at a gap the loss is the channels' evicted
+ *          count minus this.
+ * @gen:    bumped by lseek() and SET_FILTER; a blocked read() wakes on it.
+ * @filter: NULL to read every channel.  RCU-protected.
+ */
+struct push_reader {
+	struct push_dev *dev;
+	struct mutex lock;	/* see above */
+	seqcount_t seq;
+	u64 cursor;
+	u64 passed;
+	unsigned int gen;
+	struct push_filter_set __rcu *filter;
+};
+
+static inline u64 push_record_size(size_t chan_len, size_t data_len)
+{
+	return ALIGN(sizeof(struct push_record) + chan_len + data_len,
+		     PUSH_RECORD_ALIGN);
+}
+
+/* push_chan.c */
+bool push_chan_name_valid(const char *name, size_t len);
+struct push_chan *push_chan_get(struct push_dev *dev, const char *name,
+				size_t len, bool create, bool nowait);
+void push_chan_put(struct push_dev *dev, struct push_chan *chan);
+void push_chan_dead(struct push_dev *dev, struct push_chan *chan);
+void push_chan_reap(struct work_struct *work);
+int push_chan_init(struct push_dev *dev);
+void push_chan_exit(struct push_dev *dev);
 
 /* push_ring.c */
-bool push_chan_name_valid(const char *name, size_t len);
-struct push_chan *push_chan_find(const char *name, size_t len);
-struct push_msg *push_msg_alloc(size_t data_len);
-void push_msg_free(struct push_msg *msg);
-int push_publish(struct push_msg *msg, const char *chan, size_t chan_len,
-		 u64 write_ns, bool nowait);
-u64 push_count_chans(u64 lo, u64 hi, struct push_chan *const *chans,
-		     unsigned int nchans);
-int push_ring_init(u64 ring_size, u32 max_msg_size, u32 max_channels);
-void push_ring_exit(void);
+int push_publish(struct push_dev *dev, struct push_chan *chan,
+		 const void *data, u32 data_len, u64 write_ns,
+		 struct push_publish *out);
+void push_snapshot(struct push_dev *dev, const struct push_filter_set *f,
+		   u64 *oldest, u64 *next, u64 *evicted);
+int push_count_before(struct push_dev *dev, const struct push_filter_set *f,
+		      u64 id, u64 *passed);
+int push_ring_init(struct push_dev *dev, u64 ring_size, u32 max_msg_size,
+		   u32 max_channels);
+void push_ring_exit(struct push_dev *dev);
+
+/* push_read.c */
+extern const struct file_operations push_fops;
+ssize_t push_read_iter(struct kiocb *iocb, struct iov_iter *to);
+loff_t push_llseek(struct file *file, loff_t offset, int whence);
+__poll_t push_poll(struct file *file, poll_table *wait);
+long push_set_filter(struct push_reader *r, struct push_filter __user *argp);
+void push_reader_free_filter(struct push_reader *r);
 
 /* push_stats.c */
 extern const struct attribute_group *push_groups[];
-void push_debugfs_init(void);
-void push_debugfs_exit(void);
+void push_debugfs_init(struct push_dev *dev);
+void push_debugfs_exit(struct push_dev *dev);
 
 #endif /* _PUSH_DEV_H */

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * push_stats.c - counters of /dev/push.
+ * push_stats.c - counters of /dev/push, per device.
  *
  *   /sys/class/misc/push/stats/{messages,bytes,readers,...}  one number each
- *   /sys/kernel/debug/push/channels    one line per channel:
+ *   /sys/kernel/debug/push/channels    one line per live channel:
  *                                      name published retained bytes last_id
+ *   (/dev/push1 ...: /sys/class/misc/push1/stats/, debugfs push1/channels)
  *
- * docs/ABI.txt describes every file.
+ * No file takes a lock a publisher takes.  docs/ABI.txt describes them.
  */
 
 #include <linux/debugfs.h>
@@ -16,76 +17,100 @@
 
 #include "push_dev.h"
 
-static struct dentry *push_debugfs_dir;
-
-/* Counters kept as atomic64_t; attr->var points to one. */
-static ssize_t push_atomic_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct dev_ext_attribute *ea = container_of(attr, struct dev_ext_attribute, attr);
-
-	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(ea->var));
-}
-
-/* Values under push_dev.lock; attr->var holds an enum push_locked_stat. */
-enum push_locked_stat {
+enum push_stat {
+	PUSH_STAT_MESSAGES,
+	PUSH_STAT_BYTES,
+	PUSH_STAT_READERS,
+	PUSH_STAT_OVERRUNS,
+	PUSH_STAT_LOST,
+	PUSH_STAT_REJECTED,
 	PUSH_STAT_CHANNELS,
 	PUSH_STAT_RING_USED,
 	PUSH_STAT_RING_SIZE,
 	PUSH_STAT_RETAINED,
 	PUSH_STAT_OLDEST_ID,
 	PUSH_STAT_NEXT_ID,
+	PUSH_STAT_EPOCH,
+	PUSH_STAT_VERSION,
 };
 
-static ssize_t push_locked_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+static u64 push_stat_value(struct push_dev *dev, enum push_stat which)
 {
-	struct dev_ext_attribute *ea = container_of(attr, struct dev_ext_attribute, attr);
-	u64 val = 0;
+	struct push_mmap_header *hdr = dev->hdr;
+	u64 a, b;
+	unsigned int seq;
 
-	down_read(&push_dev.lock);
-	switch ((uintptr_t)ea->var) {
+	switch (which) {
+	case PUSH_STAT_MESSAGES:
+		return READ_ONCE(dev->messages);
+	case PUSH_STAT_BYTES:
+		return READ_ONCE(dev->bytes);
+	case PUSH_STAT_READERS:
+		return atomic64_read(&dev->readers);
+	case PUSH_STAT_OVERRUNS:
+		return atomic64_read(&dev->overruns);
+	case PUSH_STAT_LOST:
+		return atomic64_read(&dev->lost);
+	case PUSH_STAT_REJECTED:
+		return atomic64_read(&dev->rejected);
 	case PUSH_STAT_CHANNELS:
-		val = push_dev.nchans;
-		break;
-	case PUSH_STAT_RING_USED:
-		val = push_dev.ring_used;
-		break;
+		return atomic_read(&dev->nchans);
 	case PUSH_STAT_RING_SIZE:
-		val = push_dev.ring_size;
-		break;
-	case PUSH_STAT_RETAINED:
-		val = push_dev.next_id - push_dev.oldest_id;
-		break;
+		return dev->ring_size;
 	case PUSH_STAT_OLDEST_ID:
-		val = push_dev.oldest_id;
-		break;
+		return READ_ONCE(hdr->oldest_id);
 	case PUSH_STAT_NEXT_ID:
-		val = push_dev.next_id;
-		break;
+		return READ_ONCE(hdr->next_id);
+	case PUSH_STAT_EPOCH:
+		return dev->epoch;
+	case PUSH_STAT_VERSION:
+		return PUSH_ABI_VERSION;
+	case PUSH_STAT_RING_USED:
+	case PUSH_STAT_RETAINED:
+		do {
+			seq = read_seqcount_begin(&dev->seq);
+			if (which == PUSH_STAT_RING_USED) {
+				a = READ_ONCE(hdr->head_pos);
+				b = READ_ONCE(hdr->tail_pos);
+			} else {
+				a = READ_ONCE(hdr->next_id);
+				b = READ_ONCE(hdr->oldest_id);
+			}
+		} while (read_seqcount_retry(&dev->seq, seq));
+		return a - b;
 	}
-	up_read(&push_dev.lock);
-	return sysfs_emit(buf, "%llu\n", val);
+	return 0;
 }
 
-#define PUSH_ATOMIC(n, counter) \
-	{ __ATTR(n, 0444, push_atomic_show, NULL), &push_dev.counter }
-#define PUSH_LOCKED(n, what) \
-	{ __ATTR(n, 0444, push_locked_show, NULL), (void *)(uintptr_t)(what) }
+static ssize_t push_stat_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	struct dev_ext_attribute *ea = container_of(attr, struct dev_ext_attribute, attr);
+	struct miscdevice *misc = dev_get_drvdata(d);
+	struct push_dev *dev = container_of(misc, struct push_dev, misc);
+
+	return sysfs_emit(buf, "%llu\n",
+			  push_stat_value(dev, (uintptr_t)ea->var));
+}
+
+#define PUSH_STAT(n, what) \
+	{ __ATTR(n, 0444, push_stat_show, NULL), (void *)(uintptr_t)(what) }
 
 static struct dev_ext_attribute push_stats[] = {
-	PUSH_ATOMIC(messages, messages),
-	PUSH_ATOMIC(bytes, bytes),
-	PUSH_ATOMIC(readers, readers),
-	PUSH_ATOMIC(overruns, overruns),
-	PUSH_ATOMIC(lost, lost),
-	PUSH_ATOMIC(rejected, rejected),
-	PUSH_LOCKED(channels, PUSH_STAT_CHANNELS),
-	PUSH_LOCKED(ring_used, PUSH_STAT_RING_USED),
-	PUSH_LOCKED(ring_size, PUSH_STAT_RING_SIZE),
-	PUSH_LOCKED(retained, PUSH_STAT_RETAINED),
-	PUSH_LOCKED(oldest_id, PUSH_STAT_OLDEST_ID),
-	PUSH_LOCKED(next_id, PUSH_STAT_NEXT_ID),
+	PUSH_STAT(messages, PUSH_STAT_MESSAGES),
+	PUSH_STAT(bytes, PUSH_STAT_BYTES),
+	PUSH_STAT(readers, PUSH_STAT_READERS),
+	PUSH_STAT(overruns, PUSH_STAT_OVERRUNS),
+	PUSH_STAT(lost, PUSH_STAT_LOST),
+	PUSH_STAT(rejected, PUSH_STAT_REJECTED),
+	PUSH_STAT(channels, PUSH_STAT_CHANNELS),
+	PUSH_STAT(ring_used, PUSH_STAT_RING_USED),
+	PUSH_STAT(ring_size, PUSH_STAT_RING_SIZE),
+	PUSH_STAT(retained, PUSH_STAT_RETAINED),
+	PUSH_STAT(oldest_id, PUSH_STAT_OLDEST_ID),
+	PUSH_STAT(next_id, PUSH_STAT_NEXT_ID),
+	PUSH_STAT(epoch, PUSH_STAT_EPOCH),
+	PUSH_STAT(version, PUSH_STAT_VERSION),
 };
 
 static struct attribute *push_stats_attrs[] = {
@@ -101,6 +126,8 @@ static struct attribute *push_stats_attrs[] = {
 	&push_stats[9].attr.attr,
 	&push_stats[10].attr.attr,
 	&push_stats[11].attr.attr,
+	&push_stats[12].attr.attr,
+	&push_stats[13].attr.attr,
 	NULL,
 };
 
@@ -116,27 +143,32 @@ const struct attribute_group *push_groups[] = {
 
 static int push_channels_show(struct seq_file *m, void *v)
 {
+	struct push_dev *dev = m->private;
 	struct push_chan *chan;
 
-	down_read(&push_dev.lock);
-	list_for_each_entry(chan, &push_dev.chan_list, lnode)
-		seq_printf(m, "%s %llu %llu %llu %llu\n", chan->name,
-			   chan->published, chan->retained, chan->bytes,
-			   chan->last_id);
-	up_read(&push_dev.lock);
+	mutex_lock(&dev->chan_lock);
+	list_for_each_entry(chan, &dev->chan_list, lnode) {
+		if (!refcount_read(&chan->refs))
+			continue;	/* dead, not reaped yet */
+		seq_printf(m, "%s %llu %llu %llu %llu\n", chan->key.name,
+			   READ_ONCE(chan->published), READ_ONCE(chan->retained),
+			   READ_ONCE(chan->bytes), READ_ONCE(chan->last_id));
+	}
+	mutex_unlock(&dev->chan_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(push_channels);
 
-/* Creates /sys/kernel/debug/push/channels; failure only loses the file. */
-void push_debugfs_init(void)
+/* Creates /sys/kernel/debug/NAME/channels; failure only loses the file. */
+void push_debugfs_init(struct push_dev *dev)
 {
-	push_debugfs_dir = debugfs_create_dir("push", NULL);
-	debugfs_create_file("channels", 0444, push_debugfs_dir, NULL,
+	BUILD_BUG_ON(ARRAY_SIZE(push_stats) + 1 != ARRAY_SIZE(push_stats_attrs));
+	dev->debugfs = debugfs_create_dir(dev->name, NULL);
+	debugfs_create_file("channels", 0444, dev->debugfs, dev,
 			    &push_channels_fops);
 }
 
-void push_debugfs_exit(void)
+void push_debugfs_exit(struct push_dev *dev)
 {
-	debugfs_remove_recursive(push_debugfs_dir);
+	debugfs_remove_recursive(dev->debugfs);
 }

@@ -112,7 +112,15 @@ TEST_F(counters, info_matches_sysfs)
 	ASSERT_EQ(info.ring_used, push_stat("ring_used"));
 	ASSERT_EQ(info.ring_size, push_stat("ring_size"));
 	ASSERT_EQ(info.channels, push_stat("channels"));
-	ASSERT_EQ(0, info.reserved[0]);
+	ASSERT_EQ(0, info.reserved);
+	/* The epoch: random, nonzero, the same in sysfs. */
+	ASSERT_NE(0, info.epoch);
+	ASSERT_EQ((int64_t)info.epoch, push_stat("epoch"));
+	ASSERT_EQ(PUSH_ABI_VERSION, info.version);
+	ASSERT_EQ(PUSH_ABI_VERSION, push_stat("version"));
+	ASSERT_NE(0, info.features & PUSH_FEAT_EPOCH);
+	ASSERT_NE(0, info.features & PUSH_FEAT_MMAP);
+	ASSERT_EQ(info.ring_size + 4096, info.mmap_size);
 }
 
 /* PUSH_IOC_CHAN_INFO counts one channel's messages and bytes. */

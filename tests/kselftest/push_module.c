@@ -86,13 +86,40 @@ FIXTURE(module) {
 	int have_ko;
 };
 
+/* The boot's own parameters, kept here by the first test that runs. */
+#define BOOT_PARAMS	"/tmp/push_module.params"
+
 FIXTURE_SETUP(module)
 {
+	char boot[512] = "";
 	struct stat st;
+	FILE *f;
 
 	ASSERT_EQ(1, module_loaded());
 	ASSERT_EQ(0, saved_params(self->params, sizeof(self->params)));
 	self->have_ko = !stat(ko_path(), &st);
+	/*
+	 * A test killed half way (time-out) may have left the module loaded
+	 * with its own parameters: put the boot's back first.
+	 */
+	f = fopen(BOOT_PARAMS, "re");
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = '\0';
+		fclose(f);
+		boot[strcspn(boot, "\n")] = '\0';
+		if (strcmp(boot, self->params) && self->have_ko) {
+			TH_LOG("restoring the boot's parameters \"%s\"", boot);
+			ASSERT_EQ(0, unload_module());
+			ASSERT_EQ(0, load_module(boot));
+			strcpy(self->params, boot);
+		}
+	} else {
+		f = fopen(BOOT_PARAMS, "we");
+		ASSERT_NE(NULL, f);
+		fprintf(f, "%s\n", self->params);
+		fclose(f);
+	}
 }
 
 FIXTURE_TEARDOWN(module)
@@ -128,11 +155,18 @@ TEST_F(module, unload_and_reload)
 {
 	char params[512];
 	struct push_info info;
+	uint64_t epoch;
 	struct stat st;
 	int fd, ret;
 
 	if (!self->have_ko)
 		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	fd = push_open(O_NONBLOCK);
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(0, push_get_info(fd, &info));
+	epoch = info.epoch;
+	ASSERT_NE(0, epoch);
+	close(fd);
 	ASSERT_EQ(0, unload_module());
 	ASSERT_EQ(0, module_loaded());
 	ASSERT_EQ(-1, stat(PUSH_DEV, &st));
@@ -154,6 +188,9 @@ TEST_F(module, unload_and_reload)
 	ASSERT_EQ(1, info.oldest_id);
 	ASSERT_EQ(0, info.retained);
 	ASSERT_EQ(0, info.channels);
+	/* Ids start over; the epoch tells a resuming reader so. */
+	ASSERT_NE(0, info.epoch);
+	ASSERT_NE(epoch, info.epoch);
 	ASSERT_EQ(1, push_pub(fd, "mod", "first", 5, NULL));
 	ASSERT_EQ(1, push_stat("messages"));
 	close(fd);
@@ -206,13 +243,108 @@ TEST_F(module, max_channels)
 	ASSERT_EQ(0, load_module(self->params));
 }
 
+/* 1 if /sys/kernel/debug/push/channels has a line for @name, 0 if not. */
+static int debugfs_has(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/push/channels", "re");
+	char line[256];
+	size_t len = strlen(name);
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Entries of the index: roundup_pow_of_two(ring_size / 40), at most 2^22. */
+static uint64_t index_entries(void)
+{
+	uint64_t want = push_param("ring_size") / 40, n = 1;
+
+	while (n < want)
+		n <<= 1;
+	return n < (1u << 22) ? n : (1u << 22);
+}
+
+/*
+ * A channel is freed once none of its messages is among the last
+ * index_entries() ids (which hold every retained message) and no open
+ * file's filter names it: exhausting max_channels recovers as the history
+ * moves on, and debugfs stops listing the freed channels.
+ */
+TEST_F(module, channels_freed)
+{
+	struct push_chan_info ci = { .chan_len = 2, .channel = "c2" };
+	char params[600];
+	int fd, rd, rd2;
+	int64_t c3;
+
+	if (!self->have_ko)
+		SKIP(return, "no module file %s (set PUSH_KO)", ko_path());
+	/* A small ring: a small index (2048 entries) to publish past. */
+	snprintf(params, sizeof(params),
+		 "%s ring_size=65536 max_msg_size=4096 max_channels=3",
+		 self->params);
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(params));
+	fd = push_open(0);
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(1, push_pub(fd, "c1", "x", 1, NULL));
+	ASSERT_EQ(2, push_pub(fd, "c2", "x", 1, NULL));
+	c3 = push_pub(fd, "c3", "x", 1, NULL);
+	ASSERT_EQ(3, c3);
+	ASSERT_EQ(-ENOSPC, push_pub(fd, "c4", "x", 1, NULL));
+	ASSERT_EQ(1, debugfs_has("c2"));
+
+	/* Evicted but still indexed: c2 stays (its gaps count exactly). */
+	ASSERT_LT(0, push_wrap_past(fd, c3, "c1", push_param("max_msg_size"),
+				    NULL, 0));
+	ASSERT_EQ(0, ioctl(fd, PUSH_IOC_CHAN_INFO, &ci));
+	ASSERT_EQ(0, ci.retained);
+	ASSERT_EQ(3, push_stat("channels"));
+	/* Past the index too: only c1 is left. */
+	while (push_next_id(fd) <= c3 + index_entries())
+		ASSERT_LT(0, push_pub(fd, "c1", "y", 1, NULL));
+	ASSERT_EQ(1, push_stat("channels"));
+	ASSERT_EQ(-1, ioctl(fd, PUSH_IOC_CHAN_INFO, &ci));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(1, debugfs_has("c1"));
+	ASSERT_EQ(0, debugfs_has("c2"));
+	ASSERT_EQ(0, debugfs_has("c3"));
+	ASSERT_LT(0, push_pub(fd, "c4", "x", 1, NULL));
+
+	/* A filter keeps the channels it names. */
+	rd = push_open(0);
+	ASSERT_NE(-1, rd);
+	ASSERT_EQ(0, push_set_filter(rd, "c5"));
+	ASSERT_EQ(3, push_stat("channels"));
+	ASSERT_EQ(1, debugfs_has("c5"));
+	rd2 = push_open(0);
+	ASSERT_NE(-1, rd2);
+	ASSERT_EQ(-ENOSPC, push_set_filter(rd2, "c6"));
+	/* ... until the filter goes. */
+	close(rd);
+	ASSERT_EQ(2, push_stat("channels"));
+	ASSERT_EQ(0, debugfs_has("c5"));
+	ASSERT_EQ(0, push_set_filter(rd2, "c6"));
+	close(rd2);
+	close(fd);
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(self->params));
+}
+
 /* Absurd parameters make the load fail with EINVAL. */
 TEST_F(module, bad_params)
 {
 	static const char *const bad[] = {
 		"ring_size=100", "ring_size=2147483648", "max_msg_size=0",
 		"ring_size=4096 max_msg_size=4096", "max_channels=0",
-		"mode=01777",
+		"mode=01777", "mode=0", "ring_size=65537", "devices=0",
+		"devices=17",
 	};
 	unsigned int i;
 

@@ -4,6 +4,6 @@
  * that readers fall behind all the time and every loss must be reported
  * in gap records that account for it exactly, under concurrency.
  *
- * vm-params: ring_size=65536 max_msg_size=4096
+ * vm-params: ring_size=65536 max_msg_size=4096 devices=2
  */
 #include "push_stress.c"

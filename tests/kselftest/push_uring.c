@@ -7,13 +7,16 @@
  * arms a poll on the file instead of handing the read to an io-wq worker
  * thread ("iou-wrk-<pid>").  These tests read when data is ready, when it
  * arrives later, and with many reads pending, and check that no worker
- * thread ever appears in /proc/self/task.  Needs CONFIG_IO_URING; skips
+ * thread ever appears in /proc/self/task, also while writers hammer the
+ * device (so that a read's retry after a ready poll meets publishers
+ * mid-commit: it must still not need a lock).  Needs CONFIG_IO_URING; skips
  * if io_uring is unavailable.
  *
  * Run as root with the module loaded: build/tests/kselftest/push_uring
  */
 #include <dirent.h>
 #include <liburing.h>
+#include <pthread.h>
 
 #include "kselftest_harness.h"
 #include "push_util.h"
@@ -254,6 +257,119 @@ TEST_F(uring, cancel_pending)
 	ASSERT_EQ(1, got_read);
 	ASSERT_EQ(self->start, push_seek(self->rd[0], 0, SEEK_CUR));
 	ASSERT_EQ(0, count_iou_workers());
+}
+
+#define HAMMER_WRITERS	2
+#define HAMMER_READERS	4
+#define HAMMER_MSGS	20000	/* per writer */
+
+static void *hammer_main(void *arg)
+{
+	int fd = push_open(0), i;
+
+	(void)arg;
+	for (i = 0; i < HAMMER_MSGS; i++)
+		if (push_write_str(fd, "@hammer 0123456789abcdefghij") < 0)
+			break;
+	close(fd);
+	return NULL;
+}
+
+/*
+ * Writers publish as fast as they can while io_uring reads of four readers
+ * run: every read completes without an io-wq worker, and each reader gets
+ * every message or a gap counting it.
+ */
+TEST(contended_no_worker)
+{
+	uint64_t got[HAMMER_READERS] = { 0 }, lost[HAMMER_READERS] = { 0 };
+	uint64_t start, end = 0, last[HAMMER_READERS];
+	pthread_t w[HAMMER_WRITERS];
+	struct push_msg *m;
+	struct io_uring ring;
+	int rd[HAMMER_READERS], i, ret, done = 0, fd, workers = 0;
+	char *buf[HAMMER_READERS];
+
+	m = calloc(MAX_MSGS * 8, sizeof(*m));
+	ASSERT_NE(NULL, m);
+	ret = io_uring_queue_init(2 * HAMMER_READERS, &ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM || ret == -EOPNOTSUPP)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	fd = push_open(0);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < HAMMER_READERS; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		rd[i] = push_open(0);
+		ASSERT_LE(0, rd[i]);
+		ASSERT_EQ(0, push_set_filter(rd[i], "hammer"));
+		start = push_seek(rd[i], 0, SEEK_END);
+		last[i] = start - 1;
+		buf[i] = malloc(BUF_SIZE);
+		ASSERT_NE(NULL, buf[i]);
+		io_uring_prep_read(sqe, rd[i], buf[i], BUF_SIZE, -1);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(HAMMER_READERS, io_uring_submit(&ring));
+	for (i = 0; i < HAMMER_WRITERS; i++)
+		ASSERT_EQ(0, pthread_create(&w[i], NULL, hammer_main, NULL));
+	/* Until the writers are done and every reader has caught up. */
+	while (done < HAMMER_READERS) {
+		struct __kernel_timespec ts = { .tv_sec = 20 };
+		struct io_uring_cqe *cqe;
+		struct io_uring_sqe *sqe;
+		uint64_t r;
+		int n, k;
+
+		ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		ASSERT_EQ(0, ret);
+		r = io_uring_cqe_get_data64(cqe);
+		ASSERT_GT(HAMMER_READERS, r);
+		n = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		ASSERT_LT(0, n);
+		n = push_parse(buf[r], n, m, MAX_MSGS * 8);
+		ASSERT_LT(0, n);
+		for (k = 0; k < n; k++) {
+			if (m[k].type == PUSH_REC_GAP) {
+				ASSERT_EQ(last[r] + 1, m[k].id);
+				lost[r] += m[k].gap_lost;
+				last[r] = m[k].gap_next - 1;
+				continue;
+			}
+			ASSERT_LT(last[r], m[k].id);
+			ASSERT_STREQ("hammer", m[k].chan);
+			got[r]++;
+			last[r] = m[k].id;
+		}
+		workers += count_iou_workers() > 0;
+		if (!end && got[r] + lost[r] >= HAMMER_WRITERS * HAMMER_MSGS) {
+			end = 1;
+			for (i = 0; i < HAMMER_WRITERS; i++)
+				pthread_join(w[i], NULL);
+		}
+		if (got[r] + lost[r] >= HAMMER_WRITERS * HAMMER_MSGS) {
+			done++;
+			continue;
+		}
+		sqe = io_uring_get_sqe(&ring);
+		ASSERT_NE(NULL, sqe);
+		io_uring_prep_read(sqe, rd[r], buf[r], BUF_SIZE, -1);
+		io_uring_sqe_set_data64(sqe, r);
+		ASSERT_EQ(1, io_uring_submit(&ring));
+	}
+	for (i = 0; i < HAMMER_READERS; i++) {
+		ASSERT_EQ(HAMMER_WRITERS * HAMMER_MSGS, got[i] + lost[i]);
+		close(rd[i]);
+		free(buf[i]);
+	}
+	TH_LOG("io-wq workers seen after %d of the completions", workers);
+	ASSERT_EQ(0, workers);
+	ASSERT_EQ(0, count_iou_workers());
+	io_uring_queue_exit(&ring);
+	close(fd);
+	free(m);
 }
 
 TEST_HARNESS_MAIN

@@ -110,7 +110,10 @@ static inline int64_t push_seek(int fd, int64_t id, int whence)
  * Parses the records of one read() result into @m, stopping after @max.
  * Returns the number parsed, or -EPROTO if a record is malformed: a size
  * not a multiple of PUSH_RECORD_ALIGN, too small for its contents, or
- * reaching past @n.  Records of unknown types are skipped, as the ABI asks.
+ * reaching past @n; flags, reserved or padding bytes not zero; a gap with
+ * a time or a channel; a PUSH_REC_PAD record (only inside the mmap'd ring,
+ * never in what read() or push_ring_read() returns).  Records of unknown
+ * types are skipped, as the ABI asks.
  */
 static inline int push_parse(const void *buf, size_t n, struct push_msg *m,
 			     int max)
@@ -134,6 +137,11 @@ static inline int push_parse(const void *buf, size_t n, struct push_msg *m,
 		    PUSH_RECORD_ALIGN)
 			return -EPROTO;
 		body = p + off + PUSH_HDR;
+		if (r.flags || r.reserved || r.type == PUSH_REC_PAD)
+			return -EPROTO;
+		for (size_t i = PUSH_HDR + r.chan_len + r.data_len; i < r.size; i++)
+			if (p[off + i])
+				return -EPROTO;
 		if (r.type == PUSH_REC_MSG || r.type == PUSH_REC_GAP) {
 			struct push_msg *o;
 
@@ -153,7 +161,8 @@ static inline int push_parse(const void *buf, size_t n, struct push_msg *m,
 			if (r.type == PUSH_REC_GAP) {
 				struct push_gap g;
 
-				if (r.data_len != sizeof(g) || r.chan_len)
+				if (r.data_len != sizeof(g) || r.chan_len ||
+				    r.time_ns)
 					return -EPROTO;
 				memcpy(&g, o->data, sizeof(g));
 				o->gap_next = g.next_id;

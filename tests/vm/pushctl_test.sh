@@ -174,5 +174,26 @@ wait $sub
 check "filtered gap counts only its channels" [ "$(head -n1 "$TMP/gapf.json")" = \
 	"{\"gap\":{\"first_id\":$from,\"next_id\":$oldest,\"lost\":1}}" ]
 
+# sub --mmap: the same messages, read from the mapped history.
+first_m=$("$PUSHCTL" pub ctl_m "m one")
+"$PUSHCTL" pub ctl_other "not this" > /dev/null
+"$PUSHCTL" pub ctl_m "m two" > /dev/null
+"$PUSHCTL" sub --json --from "$first_m" --count 3 > "$TMP/read.json"
+oldest=$(cat "$STATS/oldest_id")
+"$PUSHCTL" sub --mmap --json --from oldest --count $((first_m + 3 - oldest)) |
+	tail -n 3 > "$TMP/mmap.json"
+check "sub --mmap prints what read() does" cmp -s "$TMP/read.json" "$TMP/mmap.json"
+"$PUSHCTL" sub --mmap --from oldest --count 1 ctl_m > "$TMP/mmapf.txt" 2>&1
+check "sub --mmap filters channels" [ "$(head -n1 "$TMP/mmapf.txt")" = "m one" ]
+wait_sub_open "$PUSHCTL" sub --mmap --json --count 1 ctl_live > "$TMP/mlive.json"
+id_live=$("$PUSHCTL" pub ctl_live "live")
+wait $sub
+check "sub --mmap follows new messages (poll wakes it)" \
+	[ "$(json_get "$TMP/mlive.json" 1 '"%d %s" % (o["id"], o["data"])')" = "$id_live live" ]
+"$PUSHCTL" sub --mmap --from 5 2> "$TMP/err"
+check "sub --mmap --from ID is refused" [ $? = 2 ]
+"$PUSHCTL" info > "$TMP/info2.txt"
+check "info shows the epoch" grep -qx "epoch $(cat "$STATS/epoch")" "$TMP/info2.txt"
+
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -9,3 +9,12 @@ $(BIN)/push-load: $(O)/tools/bench/push-load.o
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+# push-dev-bench: the device benchmark (tools/bench/device, docs/DEVICE.md).
+BENCH_BINS += $(BIN)/push-dev-bench
+all: $(BIN)/push-dev-bench
+$(O)/tools/bench/push-dev-bench.o: CFLAGS += -Ilib
+$(BIN)/push-dev-bench: $(O)/tools/bench/push-dev-bench.o $(O)/lib/push_ring_reader.o
+	@mkdir -p $(BIN)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread

@@ -20,6 +20,7 @@ static const char doc[] =
 "Print the state of /dev/push, or of one CHANNEL, one \"key value\" per line.\n"
 "\n"
 "Device:  oldest_id next_id retained ring_size ring_used max_msg_size channels\n"
+"         epoch version (epoch: random per module load; ids restart with it)\n"
 "Channel: channel last_id published retained bytes\n"
 "(last_id is the id of the channel's newest message; published and bytes\n"
 "count every message ever published on it, retained those still kept.)\n"
@@ -127,7 +128,7 @@ int cmd_info(int argc, char **argv)
 			print_kv(kv, 4, chan, json);
 		}
 	} else {
-		struct push_info in;
+		struct push_info in = { 0 };
 
 		if (ioctl(fd, PUSH_IOC_INFO, &in)) {
 			pushctl_err(errno, "info: %s", pushctl_device);
@@ -142,9 +143,11 @@ int cmd_info(int argc, char **argv)
 				{ "ring_used", in.ring_used },
 				{ "max_msg_size", in.max_msg_size },
 				{ "channels", in.channels },
+				{ "epoch", in.epoch },
+				{ "version", in.version },
 			};
 
-			print_kv(kv, 7, NULL, json);
+			print_kv(kv, 9, NULL, json);
 		}
 	}
 	ret = fflush(stdout) ? 1 : 0;

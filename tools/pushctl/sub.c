@@ -5,7 +5,9 @@
  * One read() returns many whole records; a buffer of 48 + 64 +
  * max_msg_size bytes always holds at least the next one.  A loss (the
  * reader fell behind and messages were overwritten) arrives as a gap
- * record and is reported, never silently skipped.
+ * record and is reported, never silently skipped.  With --mmap the records
+ * are copied out of the mapped history (lib/push_ring_reader.c), with no
+ * system call while messages keep coming.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 
 #include <linux/push.h>
 
+#include "push_ring_reader.h"
 #include "pushctl.h"
 
 #define READ_BUF_MIN	(256u << 10)
@@ -35,6 +38,9 @@ static const char doc[] =
 "                      \"oldest\" (every retained message) or a message ID\n"
 "  -n, --count N       exit after N messages (N >= 1)\n"
 "  -j, --json          one JSON object per line (below)\n"
+"  -m, --mmap          read the mmap()ed history instead of read(): no system\n"
+"                      call per batch; CHANNELs are then filtered here, and a\n"
+"                      gap's lost counts every channel's messages\n"
 "  -h, --help          this help\n"
 "\n"
 "Output: without --json, each message's data then a newline.  Lost messages\n"
@@ -62,7 +68,25 @@ struct sub_opts {
 	uint64_t from_id;
 	uint64_t count;		/* 0: no limit */
 	int json;
+	int mmap;
+	int nchans;		/* with mmap: the CHANNELs, filtered here */
+	char **chans;
 };
+
+/* With --mmap and CHANNELs: 1 if the record's channel is one of them. */
+static int wanted(const struct sub_opts *o, const struct push_record *r,
+		  const char *chan)
+{
+	int i;
+
+	if (!o->mmap || !o->nchans)
+		return 1;
+	for (i = 0; i < o->nchans; i++)
+		if (strlen(o->chans[i]) == r->chan_len &&
+		    !memcmp(o->chans[i], chan, r->chan_len))
+			return 1;
+	return 0;
+}
 
 /* Sets the channel filter "a,b,c" from the arguments; 0 or exit code. */
 static int set_filter(int fd, int argc, char **argv)
@@ -134,8 +158,33 @@ static void print_gap(const struct sub_opts *o, const struct push_record *r,
 		    (unsigned long long)g->next_id - 1);
 }
 
+/* One batch of records: read(), or the mmap reader (waiting if idle). */
+static ssize_t next_batch(int fd, struct push_ring *ring, char *buf,
+			  size_t bufsize)
+{
+	ssize_t n;
+	int w;
+
+	if (!ring)
+		return read(fd, buf, bufsize);
+	for (;;) {
+		n = push_ring_read(ring, buf, bufsize);
+		if (n) {
+			if (n < 0)
+				errno = -n;
+			return n < 0 ? -1 : n;
+		}
+		w = push_ring_wait(ring, -1);
+		if (w < 0) {
+			errno = -w;
+			return -1;
+		}
+	}
+}
+
 /* Reads and prints until o->count messages; returns the exit code. */
-static int follow(int fd, const struct sub_opts *o, size_t bufsize)
+static int follow(int fd, struct push_ring *ring, const struct sub_opts *o,
+		  size_t bufsize)
 {
 	uint64_t printed = 0;
 	char *buf = malloc(bufsize);
@@ -146,7 +195,7 @@ static int follow(int fd, const struct sub_opts *o, size_t bufsize)
 		return 1;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, bufsize), off = 0;
+		ssize_t n = next_batch(fd, ring, buf, bufsize), off = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -163,7 +212,8 @@ static int follow(int fd, const struct sub_opts *o, size_t bufsize)
 			if (r.size < sizeof(r) + r.chan_len + r.data_len ||
 			    r.size > n - off)
 				goto bad;
-			if (r.type == PUSH_REC_MSG) {
+			if (r.type == PUSH_REC_MSG &&
+			    wanted(o, &r, buf + off + sizeof(r))) {
 				const char *chan = buf + off + sizeof(r);
 
 				print_msg(o, &r, chan, chan + r.chan_len);
@@ -198,6 +248,40 @@ out:
 	return ret;
 }
 
+/* pushctl sub --mmap: follow the mapped history; returns the exit code. */
+static int sub_mmap(int fd, const struct sub_opts *o)
+{
+	struct push_info info = { 0 };
+	struct push_ring ring;
+	size_t bufsize;
+	int ret;
+
+	if (ioctl(fd, PUSH_IOC_INFO, &info)) {
+		pushctl_err(errno, "sub: %s", pushctl_device);
+		close(fd);
+		return 1;
+	}
+	ret = push_ring_open(&ring, fd);
+	if (ret) {
+		pushctl_err(-ret, "sub: mapping %s", pushctl_device);
+		close(fd);
+		return 1;
+	}
+	/* Room for a gap record and the largest record after it. */
+	bufsize = 2 * sizeof(struct push_record) + sizeof(struct push_gap) +
+		  PUSH_CHANNEL_MAX + info.max_msg_size + PUSH_RECORD_ALIGN;
+	if (bufsize < READ_BUF_MIN)
+		bufsize = READ_BUF_MIN;
+	if (o->from == FROM_END)
+		push_ring_seek_end(&ring);
+	else
+		push_ring_seek_oldest(&ring);
+	ret = follow(fd, &ring, o, bufsize);
+	push_ring_close(&ring);
+	close(fd);
+	return ret;
+}
+
 int cmd_sub(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -205,6 +289,7 @@ int cmd_sub(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "mmap", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -214,7 +299,7 @@ int cmd_sub(int argc, char **argv)
 	off_t pos;
 	int c, fd, ret;
 
-	while ((c = getopt_long(argc, argv, "d:f:n:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:n:jmh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			pushctl_device = optarg;
@@ -242,6 +327,9 @@ int cmd_sub(int argc, char **argv)
 		case 'j':
 			o.json = 1;
 			break;
+		case 'm':
+			o.mmap = 1;
+			break;
 		case 'h':
 			fputs(doc, stdout);
 			return 0;
@@ -257,9 +345,25 @@ int cmd_sub(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (o.mmap && o.from == FROM_ID) {
+		pushctl_err(0, "sub: --from ID does not go with --mmap");
+		return EXIT_USAGE;
+	}
+	for (c = 0; o.mmap && c < argc; c++) {
+		if (!channel_valid(argv[c])) {
+			pushctl_err(0, "sub: bad channel name '%s' (1-64 of [A-Za-z0-9_.:-])",
+				    argv[c]);
+			return EXIT_USAGE;
+		}
+	}
+	o.nchans = argc;
+	o.chans = argv;
+
 	fd = open_device(O_RDONLY);
 	if (fd < 0)
 		return 1;
+	if (o.mmap)
+		return sub_mmap(fd, &o);
 	ret = argc ? set_filter(fd, argc, argv) : 0;
 	if (ret)
 		goto out;
@@ -288,7 +392,7 @@ int cmd_sub(int argc, char **argv)
 		ret = o.from == FROM_ID && errno == EINVAL ? EXIT_USAGE : 1;
 		goto out;
 	}
-	ret = follow(fd, &o, bufsize);
+	ret = follow(fd, NULL, &o, bufsize);
 out:
 	close(fd);
 	return ret;

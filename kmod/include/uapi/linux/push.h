@@ -11,7 +11,9 @@
  *
  * Reading: every open file has its own cursor, an id.  Each read() returns
  * as many whole records (struct push_record + channel + data + padding) as
- * fit in the buffer, never a partial one.
+ * fit in the buffer, never a partial one.  Or mmap() the history read-only:
+ * struct push_mmap_header, then the data ring, whose records have the same
+ * layout (lib/push_ring_reader.h reads it).
  */
 #ifndef _UAPI_LINUX_PUSH_H
 #define _UAPI_LINUX_PUSH_H
@@ -31,6 +33,13 @@
 /* push_record.type */
 #define PUSH_REC_MSG		1	/* a message */
 #define PUSH_REC_GAP		2	/* messages this reader lost: see push_gap */
+#define PUSH_REC_PAD		3	/* mmap ring only: skip to the ring's start */
+
+/* ABI version (push_info.version) and features (push_info.features). */
+#define PUSH_ABI_VERSION	2
+#define PUSH_FEAT_EPOCH		0x1U	/* push_info.epoch is set */
+#define PUSH_FEAT_MMAP		0x2U	/* mmap() of the history */
+#define PUSH_FEAT_PUB_EBADF	0x4U	/* PUBLISH needs FMODE_WRITE */
 
 /**
  * struct push_record - header of each record returned by read()
@@ -112,11 +121,18 @@ struct push_filter {
  * struct push_info - result of PUSH_IOC_INFO: the device's state
  * @oldest_id:    id of the oldest retained message (== @next_id when empty).
  * @next_id:      id the next message will get.
- * @ring_size:    history budget in bytes (module parameter ring_size).
- * @ring_used:    bytes of it in use.
+ * @ring_size:    history budget in bytes (module parameter ring_size), also
+ *                the size of the data ring.
+ * @ring_used:    bytes of it in use (records and padding between the oldest
+ *                retained record and the next one's place).
  * @retained:     messages retained.
  * @max_msg_size: largest payload accepted (module parameter max_msg_size).
- * @channels:     channels known.
+ * @channels:     channels that exist (see docs/ABI.txt, "Channels").
+ * @epoch:        random, nonzero, chosen at module load: ids of two loads
+ *                are comparable only if their epochs are equal.
+ * @version:      PUSH_ABI_VERSION (0 from modules before the epoch).
+ * @features:     PUSH_FEAT_* bits.
+ * @mmap_size:    bytes mmap() maps: the header page and the data ring.
  * @reserved:     0.
  */
 struct push_info {
@@ -127,7 +143,56 @@ struct push_info {
 	__u64 retained;
 	__u32 max_msg_size;
 	__u32 channels;
-	__u64 reserved[4];
+	__u64 epoch;
+	__u32 version;
+	__u32 features;
+	__u64 mmap_size;
+	__u64 reserved;
+};
+
+/* push_mmap_header.magic: "PUSH" read as a little-endian __u32. */
+#define PUSH_MMAP_MAGIC		0x48535550
+/* push_mmap_header.layout */
+#define PUSH_MMAP_LAYOUT	1
+
+/**
+ * struct push_mmap_header - first page of an mmap() of /dev/push
+ * @magic:       PUSH_MMAP_MAGIC.
+ * @layout:      PUSH_MMAP_LAYOUT; a reader refuses a layout it does not know.
+ * @data_offset: bytes from the start of the mapping to the data ring (one
+ *               page).
+ * @reserved0:   0.
+ * @data_size:   bytes of the data ring (== ring_size).
+ * @epoch:       as push_info.epoch.
+ * @tail_pos:    ring position of the oldest retained record (or of a padding
+ *               record before it).  Positions are byte counts since load;
+ *               a position's byte is at data_offset + pos % data_size.
+ *               Moved forward, before the bytes are overwritten.
+ * @oldest_id:   id of the oldest retained message.
+ * @head_pos:    ring position where the next record will start; records in
+ *               [tail_pos, head_pos) are complete.  Stored with release
+ *               order after the record's bytes.
+ * @next_id:     id the next message will get.
+ *
+ * Writers update the header; a reader only reads it.  docs/ABI.txt
+ * ("mmap") gives the reading rules; lib/push_ring_reader.c follows them.
+ */
+struct push_mmap_header {
+	__u32 magic;
+	__u32 layout;
+	__u32 data_offset;
+	__u32 reserved0;
+	__u64 data_size;
+	__u64 epoch;
+	__u64 reserved1[4];
+	/* offset 64: moved by eviction */
+	__u64 tail_pos;
+	__u64 oldest_id;
+	__u64 reserved2[6];
+	/* offset 128: moved by each commit */
+	__u64 head_pos;
+	__u64 next_id;
+	__u64 reserved3[6];
 };
 
 /**
@@ -152,14 +217,14 @@ struct push_chan_info {
 
 #define PUSH_IOC_MAGIC		'P'
 /*
- * Publish one message.
- * Errors: EINVAL (bad channel, flags, empty), EMSGSIZE, EFAULT,
- * ENOSPC (too many channels).
+ * Publish one message.  Needs a file opened for writing.
+ * Errors: EBADF (not open for writing), EINVAL (bad channel, flags, empty),
+ * EMSGSIZE, EFAULT, ENOSPC (too many channels).
  */
 #define PUSH_IOC_PUBLISH	_IOWR(PUSH_IOC_MAGIC, 1, struct push_publish)
 /*
- * Restrict this reader to some channels.
- * Errors: EINVAL, E2BIG (more than PUSH_FILTER_MAX), EFAULT.
+ * Restrict this reader to some channels.  Needs a file opened for reading.
+ * Errors: EBADF, EINVAL, E2BIG (more than PUSH_FILTER_MAX), EFAULT, ENOSPC.
  */
 #define PUSH_IOC_SET_FILTER	_IOW(PUSH_IOC_MAGIC, 2, struct push_filter)
 /* Read the device's state. Errors: EFAULT. */
