@@ -34,12 +34,14 @@ KDIR_STAMP := $(O)/kmod/kdir.stamp
 UAPI    := kmod/include/uapi
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iuserspace -MMD -MP
+# (temporary, while the moved files still include each other by bare name)
+CFLAGS  += $(addprefix -Iuserspace/,protocol core transport server)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PUSHD_LIBS := -lmicrohttpd -luring -lbpf -lpthread
 
-PUSHD_SRCS  := $(sort $(wildcard userspace/*.c))
+PUSHD_SRCS  := $(sort $(wildcard userspace/*.c userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)
-LIB_OBJS    := $(filter-out $(O)/userspace/main.o,$(PUSHD_OBJS))
+LIB_OBJS    := $(filter-out $(O)/userspace/server/main.o,$(PUSHD_OBJS))
 LIB_SAN_OBJS := $(LIB_OBJS:$(O)/%.o=$(O)/san/%.o)
 PUSHCTL_SRCS := $(sort $(wildcard tools/pushctl/*.c))
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))

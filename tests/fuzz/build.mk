@@ -11,9 +11,9 @@
 
 FUZZ_CC       ?= clang
 FUZZ_CFLAGS   := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-		 -I$(UAPI) -Iuserspace -Itests/fuzz -fno-omit-frame-pointer \
+		 -I$(UAPI) -Iuserspace -Iuserspace/protocol -Itests/fuzz -fno-omit-frame-pointer \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRCS := $(addprefix userspace/,base64.c json.c record.c sha1.c sse.c ws.c)
+FUZZ_LIB_SRCS := $(addprefix userspace/protocol/,base64.c json.c record.c sha1.c sse.c ws.c)
 FUZZ_LIB_HDRS := $(FUZZ_LIB_SRCS:.c=.h) tests/fuzz/fuzz.h
 FUZZ_SRCS     := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/fuzz/%)
