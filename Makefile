@@ -115,9 +115,11 @@ $(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
 # --- tests -----------------------------------------------------------------
 tests: $(UNIT_BINS) $(KSFT_BINS)
 
+# The test's .d file adds its headers to $^: only sources and objects go to cc
+# (a header that moved would otherwise be passed, and not found).
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_SAN_OBJS) $(PUSHD_EXTRA_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ $(PUSHD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PUSHD_LIBS)
 
 # kselftest.h and kselftest_harness.h come from Debian's linux-source-6.1,
 # extracted at build time and never committed.
