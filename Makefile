@@ -33,7 +33,7 @@ KDIR_STAMP := $(O)/kmod/kdir.stamp
 
 UAPI    := kmod/include/uapi
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iuserspace -MMD -MP
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -Iuserspace -MMD -MP
 # (temporary, while the moved files still include each other by bare name)
 CFLAGS  += $(addprefix -Iuserspace/,protocol core transport server)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -19,7 +19,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "push_probe.h"
+#include "push/probe.h"
 #include "push_probe.bpf.h"
 
 /* Options, set by push-probe before load. */

@@ -24,9 +24,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "push_probe.h"
+#include "push/probe.h"
 #include "push_probe.skel.h"
-#include "../userspace/probe_tag.h"
+#include "push/probe_tag.h"
 
 #define PIN_DIR		PUSH_PROBE_PIN_DIR
 #define CGROUP_DIR	"/sys/fs/cgroup"

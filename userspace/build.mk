@@ -19,3 +19,6 @@ $(PUSHD_WWW_C): userspace/server/www/index.html userspace/build.mk
 $(PUSHD_WWW_O): $(PUSHD_WWW_C)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# pushd tags its connections for push-probe through the probe's own library.
+PUSHD_EXTRA_OBJS += $(O)/bpf/probe_tag.o

@@ -27,7 +27,7 @@
 #include "http.h"
 #include "hub.h"
 #include "json.h"
-#include "probe_tag.h"
+#include "push/probe_tag.h"
 #include "stats.h"
 #include "transport.h"
 

@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "probe_tag.h"
+#include "push/probe_tag.h"
 
 struct transport_stats {
 	atomic_ullong conns;		/* open now */

@@ -15,7 +15,7 @@
 #include "config.h"
 #include "http.h"
 #include "hub.h"
-#include "probe_tag.h"
+#include "push/probe_tag.h"
 #include "stats.h"
 #include "transport.h"
 

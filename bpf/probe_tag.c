@@ -25,8 +25,8 @@
 
 #include <bpf/bpf.h>
 
-#include "probe_tag.h"
-#include "../bpf/push_probe.h"
+#include "push/probe_tag.h"
+#include "push/probe.h"
 
 /* fds above this are tagged in the map but not remembered locally. */
 #define PROBE_MAX_FD	65536
