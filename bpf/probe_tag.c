@@ -285,7 +285,7 @@ static int read_live(struct probe_report *r, int conns_fd, int tags)
 int probe_report_read(struct probe_report *r)
 {
 	int conns_fd, tags, trs, dlv, proc, lat, err = 0;
-	struct push_transport tr;
+	struct push_closed_conns tr;
 	struct push_delivery d;
 	struct push_proc p;
 	struct push_lat l;

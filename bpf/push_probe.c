@@ -4,7 +4,8 @@
  *
  * Everything is pinned under /sys/fs/bpf/push/ (maps by name, links as
  * link_<program>), so counting goes on after this program exits; pushd
- * tags connections through userspace/probe_tag.c.
+ * tags connections through bpf/probe_tag.c (include/push/probe_tag.h),
+ * which also reads the report back for this program and for pushd.
  */
 #include <errno.h>
 #include <fcntl.h>

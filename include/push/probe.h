@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * push_probe.h - maps shared by push_probe.bpf.c, push-probe and
- * userspace/probe_tag.c.  Plain fixed-width structs, no includes.
+ * push/probe.h - the probe map ABI: the maps push-probe's BPF programs
+ * (bpf/push_probe.bpf.c) fill, push-probe and pushd read, and pushd writes
+ * its tags into (through bpf/probe_tag.c, include/push/probe_tag.h); and
+ * the transport ids every side uses, pushd's own counters included.
+ * Plain fixed-width structs and #defines, no includes: user space includes
+ * <linux/types.h> first, BPF programs vmlinux.h.
  *
- * Pinned under /sys/fs/bpf/push/ (bpftool map dump pinned .../<name>):
+ * Pinned under PUSH_PROBE_PIN_DIR (bpftool map dump pinned .../<name>):
  *   push_conns       LRU hash, socket cookie -> struct push_conn
  *                    (live connections to pushd's port)
  *   push_conn_tags   LRU hash, socket cookie -> struct push_conn_tag
  *                    (written by pushd through probe_tag.c)
- *   push_transports  array[PUSH_TRANSPORT_MAX] of struct push_transport
+ *   push_transports  array[PUSH_TRANSPORT_MAX] of struct push_closed_conns
  *                    (closed connections, folded by transport)
  *   push_delivered   array[PUSH_TRANSPORT_MAX] of struct push_delivery,
  *                    mmapable, written only by pushd
@@ -18,12 +22,15 @@
 #ifndef PUSH_PROBE_H
 #define PUSH_PROBE_H
 
-/* Transport ids (same values as userspace/probe_tag.h). */
-#define PUSH_TRANSPORT_NONE		0
+/* Transport ids: array indexes of the maps and of pushd's counters. */
+#define PUSH_TRANSPORT_NONE		0	/* not tagged (yet) */
 #define PUSH_TRANSPORT_LONGPOLL		1
 #define PUSH_TRANSPORT_SSE		2
 #define PUSH_TRANSPORT_WEBSOCKET	3
 #define PUSH_TRANSPORT_MAX		4
+
+/* Where push-probe pins its maps and links. */
+#define PUSH_PROBE_PIN_DIR		"/sys/fs/bpf/push"
 
 #define PUSH_PROBE_COMM_LEN	16
 #define PUSH_PROBE_MAX_CONNS	65536
@@ -61,8 +68,8 @@ struct push_conn_tag {
 	__u32 tgid;		/* pushd's pid */
 };
 
-/* Value of push_transports: closed connections of one transport. */
-struct push_transport {
+/* Value of push_transports: the closed connections of one transport, summed. */
+struct push_closed_conns {
 	__u64 conns;		/* connections closed */
 	__u64 timed;		/* of them, opened while attached */
 	__u64 lifetime_ns;	/* summed lifetime of the timed ones */

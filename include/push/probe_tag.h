@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * probe_tag.h - tell push-probe which transport each connection is.
+ * push/probe_tag.h - the user-space library of push-probe's maps
+ * (bpf/probe_tag.c): pushd tags its connections with it, and push-probe
+ * and pushd's /stats read the per-transport report with it.
  *
- * push-probe (bpf/) counts wire bytes, segments, retransmits and syscalls
+ * push-probe counts wire bytes, segments, retransmits and syscalls
  * per TCP connection, keyed by socket cookie.  Only pushd knows whether a
  * connection is long-poll, SSE or WebSocket, so it tags each one through
  * the pinned map /sys/fs/bpf/push/push_conn_tags:
@@ -18,18 +20,11 @@
 #ifndef PUSH_PROBE_TAG_H
 #define PUSH_PROBE_TAG_H
 
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Transport ids, shared with bpf/push_probe.h. */
-#define PUSH_TRANSPORT_NONE		0	/* not tagged (yet) */
-#define PUSH_TRANSPORT_LONGPOLL		1
-#define PUSH_TRANSPORT_SSE		2
-#define PUSH_TRANSPORT_WEBSOCKET	3
-#define PUSH_TRANSPORT_MAX		4
-
-/* Where push-probe pins its maps and links. */
-#define PUSH_PROBE_PIN_DIR		"/sys/fs/bpf/push"
+#include "push/probe.h"		/* PUSH_TRANSPORT_*, PUSH_PROBE_PIN_DIR */
 
 /* Mark connection @fd as @transport (PUSH_TRANSPORT_*); may be called again
  * on a keep-alive connection whose next request is another transport. */
