@@ -8,8 +8,10 @@
 #                   build for and boot another Debian cloud kernel
 #
 # Conventions, so that adding a file needs no edit here:
-#   userspace/*.c        pushd; userspace/main.c holds main(), the rest is
+#   userspace/*/*.c      pushd, one folder per layer (docs/PUSHD.md, Layout);
+#                        userspace/server/main.c holds main(), the rest is
 #                        also linked into the host unit tests
+#   userspace/protocol/*.c  also linked into every fuzz target
 #   tools/pushctl/*.c    pushctl
 #   tests/unit/test_*.c  one host unit test each, built with ASan+UBSan
 #   tests/kselftest/*.c  one kselftest binary each (run in the VM)
@@ -34,12 +36,10 @@ KDIR_STAMP := $(O)/kmod/kdir.stamp
 UAPI    := kmod/include/uapi
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -Iuserspace -MMD -MP
-# (temporary, while the moved files still include each other by bare name)
-CFLAGS  += $(addprefix -Iuserspace/,protocol core transport server)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PUSHD_LIBS := -lmicrohttpd -luring -lbpf -lpthread
 
-PUSHD_SRCS  := $(sort $(wildcard userspace/*.c userspace/*/*.c))
+PUSHD_SRCS  := $(sort $(wildcard userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)
 LIB_OBJS    := $(filter-out $(O)/userspace/server/main.o,$(PUSHD_OBJS))
 LIB_SAN_OBJS := $(LIB_OBJS:$(O)/%.o=$(O)/san/%.o)

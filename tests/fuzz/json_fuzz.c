@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * json_fuzz.c - libFuzzer target for userspace/json.c and base64.c.
+ * json_fuzz.c - libFuzzer target for userspace/protocol/json.c and base64.c.
  *
  * Input: 8 bytes of id/time, one byte of channel length, then channel and
  * payload.  Checks: the fast UTF-8 validator agrees with a code-point
@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "fuzz.h"
-#include "base64.h"
-#include "json.h"
+#include "protocol/base64.h"
+#include "protocol/json.h"
 
 static void check_utf8(const uint8_t *d, size_t n)
 {

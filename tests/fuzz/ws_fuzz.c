@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ws_fuzz.c - libFuzzer target for userspace/ws.c.
+ * ws_fuzz.c - libFuzzer target for userspace/protocol/ws.c.
  *
  * Input: 2 bytes of parameters, then bytes a client might send.  The
  * parser runs three ways (whole, in random chunks, without a message
@@ -11,9 +11,9 @@
  * would, must parse back to what went in.  And as a handshake key.
  */
 #include "fuzz.h"
-#include "base64.h"
-#include "json.h"
-#include "ws.h"
+#include "protocol/base64.h"
+#include "protocol/json.h"
+#include "protocol/ws.h"
 
 #define MAX_EVENTS 512
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_json.c - JSON encoding (userspace/json.c) and the helpers under it:
+ * test_json.c - JSON encoding (userspace/protocol/json.c) and the helpers under it:
  * UTF-8 validation, base64 and SHA-1.  Escaping of quotes, backslash,
  * control characters, U+2028/U+2029 and invalid bytes; the message and
  * gap objects; RFC 3339 time against gmtime_r(); the base64 fallback;
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "base64.h"
-#include "json.h"
-#include "sha1.h"
+#include "protocol/base64.h"
+#include "protocol/json.h"
+#include "protocol/sha1.h"
 
 #include "tap.h"
 

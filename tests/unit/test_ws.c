@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_ws.c - WebSocket handshake, server frames and the client-frame
- * parser (userspace/ws.c): every length class, masking, fragmentation,
+ * parser (userspace/protocol/ws.c): every length class, masking, fragmentation,
  * control frames between fragments, each protocol error with its close
  * code, and that feeding byte by byte gives the same events as feeding
  * everything at once.  TAP output; exit 1 on any failure.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws.h"
+#include "protocol/ws.h"
 
 #include "tap.h"
 

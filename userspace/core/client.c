@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "core/client.h"
 
 #define QUEUE_MIN	8
 #define QUEUE_KEEP	32	/* rings larger than this are freed when drained */

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chan.h"
-#include "item.h"
+#include "core/item.h"
+#include "protocol/chan.h"
 
 struct MHD_Connection;
 struct client;

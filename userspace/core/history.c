@@ -15,9 +15,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "history.h"
-#include "record.h"
+#include "core/config.h"
+#include "core/history.h"
+#include "protocol/record.h"
 
 #define HISTORY_BUF	(256 * 1024)
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "client.h"
+#include "core/client.h"
 
 struct history {
 	struct item **items;	/* referenced, in id order */

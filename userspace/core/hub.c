@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "history.h"
-#include "hub.h"
-#include "stats.h"
+#include "core/config.h"
+#include "core/history.h"
+#include "core/hub.h"
+#include "server/stats.h"
 
 #define HUB_BUF_MIN	(256 * 1024)
 #define HUB_BUCKETS	4096

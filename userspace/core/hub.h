@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "client.h"
+#include "core/client.h"
 
 /* Sets the hub up on an open /dev/push; returns 0 or -errno. */
 int hub_init(int devfd, int histfd);

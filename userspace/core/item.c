@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "item.h"
-#include "json.h"
-#include "sse.h"
-#include "ws.h"
+#include "core/item.h"
+#include "protocol/json.h"
+#include "protocol/sse.h"
+#include "protocol/ws.h"
 
 static struct item *item_alloc(size_t json_max)
 {

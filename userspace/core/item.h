@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "protocol/record.h"
 
 enum item_type {
 	ITEM_MSG,	/* a message: id, channel, data */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* base64.c - base64 (RFC 4648 section 4) for JSON payloads and WebSocket keys. */
-#include "base64.h"
+#include "protocol/base64.h"
 
 static const char b64_alphabet[64] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

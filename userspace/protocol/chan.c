@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "chan.h"
+#include "protocol/chan.h"
 
 static bool chan_char_ok(unsigned char c)
 {

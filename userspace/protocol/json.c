@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "base64.h"
-#include "json.h"
-#include "out.h"
+#include "protocol/base64.h"
+#include "protocol/json.h"
+#include "protocol/out.h"
 
 /* --- UTF-8 ---------------------------------------------------------------
  * A state in the middle of a sequence packs the continuation bytes still

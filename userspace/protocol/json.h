@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "protocol/record.h"
 
 /* Length of "2026-11-25T09:30:00.123456789Z". */
 #define JSON_TIME_LEN	30

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "record.h"
+#include "protocol/record.h"
 
 int push_record_next(const uint8_t *buf, size_t len, size_t *off,
 		     struct push_msg *m)

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "sha1.h"
+#include "protocol/sha1.h"
 
 static inline uint32_t rol32(uint32_t x, unsigned int n)
 {

@@ -7,8 +7,8 @@
  */
 #include <string.h>
 
-#include "sse.h"
-#include "out.h"
+#include "protocol/out.h"
+#include "protocol/sse.h"
 
 /* s without CR and LF (which would end the field), or with them as spaces. */
 static void put_one_line(struct out *o, const char *s, int drop)

@@ -13,10 +13,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "base64.h"
-#include "json.h"
-#include "sha1.h"
-#include "ws.h"
+#include "protocol/base64.h"
+#include "protocol/json.h"
+#include "protocol/sha1.h"
+#include "protocol/ws.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

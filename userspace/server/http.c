@@ -22,14 +22,14 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 
-#include "chan.h"
-#include "config.h"
-#include "http.h"
-#include "hub.h"
-#include "json.h"
+#include "core/config.h"
+#include "core/hub.h"
+#include "protocol/chan.h"
+#include "protocol/json.h"
 #include "push/probe_tag.h"
-#include "stats.h"
-#include "transport.h"
+#include "server/http.h"
+#include "server/stats.h"
+#include "transport/transport.h"
 
 /* The demo page, embedded by userspace/build.mk. */
 extern const char www_index_html[];

@@ -22,9 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "http.h"
-#include "hub.h"
+#include "core/config.h"
+#include "core/hub.h"
+#include "server/http.h"
 
 static const char usage[] =
 "Usage: pushd [OPTION]...\n"

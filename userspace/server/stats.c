@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub.h"
-#include "stats.h"
+#include "core/hub.h"
+#include "server/stats.h"
 
 struct pushd_stats pushd_stats;
 

@@ -13,13 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "http.h"
-#include "hub.h"
+#include "core/config.h"
+#include "core/hub.h"
+#include "protocol/sse.h"
 #include "push/probe_tag.h"
-#include "sse.h"
-#include "stats.h"
-#include "transport.h"
+#include "server/http.h"
+#include "server/stats.h"
+#include "transport/transport.h"
 
 struct sse_client {
 	struct client c;

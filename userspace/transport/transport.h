@@ -3,7 +3,7 @@
 #ifndef PUSHD_TRANSPORT_H
 #define PUSHD_TRANSPORT_H
 
-#include "client.h"
+#include "core/client.h"
 
 extern const struct push_transport transport_ws;
 extern const struct push_transport transport_sse;

@@ -17,13 +17,13 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "config.h"
-#include "http.h"
-#include "hub.h"
+#include "core/config.h"
+#include "core/hub.h"
+#include "protocol/ws.h"
 #include "push/probe_tag.h"
-#include "stats.h"
-#include "transport.h"
-#include "ws.h"
+#include "server/http.h"
+#include "server/stats.h"
+#include "transport/transport.h"
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
