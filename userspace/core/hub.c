@@ -34,9 +34,9 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/history.h"
 #include "core/hub.h"
-#include "server/stats.h"
 
 #define HUB_BUF_MIN	(256 * 1024)
 #define HUB_BUCKETS	4096

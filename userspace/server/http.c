@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/hub.h"
 #include "protocol/chan.h"
 #include "protocol/json.h"

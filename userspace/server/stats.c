@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/counters.h"
 #include "core/hub.h"
+#include "push/probe_tag.h"
 #include "server/stats.h"
-
-struct pushd_stats pushd_stats;
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 

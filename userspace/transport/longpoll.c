@@ -13,10 +13,10 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/hub.h"
 #include "push/probe_tag.h"
 #include "server/http.h"
-#include "server/stats.h"
 #include "transport/transport.h"
 
 struct lp_client {

@@ -14,11 +14,11 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/hub.h"
 #include "protocol/sse.h"
 #include "push/probe_tag.h"
 #include "server/http.h"
-#include "server/stats.h"
 #include "transport/transport.h"
 
 struct sse_client {

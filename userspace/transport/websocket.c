@@ -18,11 +18,11 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/hub.h"
 #include "protocol/ws.h"
 #include "push/probe_tag.h"
 #include "server/http.h"
-#include "server/stats.h"
 #include "transport/transport.h"
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
