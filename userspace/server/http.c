@@ -30,6 +30,7 @@
 #include "push/probe_tag.h"
 #include "server/http.h"
 #include "server/stats.h"
+#include "transport/mhd.h"
 #include "transport/transport.h"
 
 /* The demo page, embedded by userspace/build.mk. */
@@ -39,46 +40,6 @@ extern const size_t www_index_html_len;
 static struct MHD_Daemon *http_daemon;
 static struct http_ctx http_headers_only;	/* con_cls between the first and second call */
 static int http_pubfd = -1, http_infofd = -1;
-
-static const struct push_transport *const transports[] = {
-	&transport_ws, &transport_sse, &transport_longpoll,
-};
-
-void http_common_headers(struct MHD_Response *r)
-{
-	if (pushd_cfg.allow_origin)
-		MHD_add_response_header(r, "Access-Control-Allow-Origin", pushd_cfg.allow_origin);
-}
-
-enum MHD_Result http_send(struct MHD_Connection *conn, unsigned int status, const char *type,
-			  char *body, size_t len)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
-
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	http_common_headers(r);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-enum MHD_Result http_text(struct MHD_Connection *conn, unsigned int status, const char *text)
-{
-	size_t len = strlen(text);
-	char *body = malloc(len + 1);
-
-	if (!body)
-		return MHD_NO;
-	memcpy(body, text, len);
-	body[len] = '\n';
-	return http_send(conn, status, "text/plain; charset=utf-8", body, len + 1);
-}
 
 static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -95,33 +56,6 @@ static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int statu
 	if (n < 0)
 		return MHD_NO;
 	return http_send(conn, status, "application/json", body, (size_t)n);
-}
-
-int http_conn_fd(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-	return ci ? ci->connect_fd : -1;
-}
-
-bool http_header_has(struct MHD_Connection *conn, const char *name, const char *token)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-	size_t tlen = strlen(token);
-
-	while (v && *v) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		size_t n = strcspn(v, ",");
-		size_t m = n;
-		while (m && (v[m - 1] == ' ' || v[m - 1] == '\t'))
-			m--;
-		if (m == tlen && !strncasecmp(v, token, tlen))
-			return true;
-		v += n;
-	}
-	return false;
 }
 
 static bool http_loopback(struct MHD_Connection *conn)
@@ -191,6 +125,7 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
 	const char *leid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
 	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+	const struct push_transport *t;
 	enum MHD_Result ret;
 	int n;
 
@@ -229,23 +164,20 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 		}
 		req->raw = true;
 	}
-	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
-		const struct push_transport *t = transports[i];
-
-		if (!t->detect(conn))
-			continue;
-		if (req->raw && t != &transport_sse) {
-			free(req);
-			return http_text(conn, MHD_HTTP_BAD_REQUEST,
-					 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
-		}
-		probe_tag_conn(http_conn_fd(conn), t->kind);
-		ret = (enum MHD_Result)t->open(conn, req, con_cls);
+	t = transport_detect(conn);
+	if (!t) {
 		free(req);
-		return ret;
+		return MHD_NO;
 	}
+	if (req->raw && t != &transport_sse) {
+		free(req);
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
+	}
+	probe_tag_conn(http_conn_fd(conn), t->kind);
+	ret = (enum MHD_Result)t->open(conn, req, con_cls);
 	free(req);
-	return MHD_NO;
+	return ret;
 }
 
 /* --- /pub ---------------------------------------------------------------- */

@@ -16,7 +16,7 @@
 #include "core/counters.h"
 #include "core/hub.h"
 #include "push/probe_tag.h"
-#include "server/http.h"
+#include "transport/mhd.h"
 #include "transport/transport.h"
 
 struct lp_client {

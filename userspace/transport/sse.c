@@ -18,7 +18,7 @@
 #include "core/hub.h"
 #include "protocol/sse.h"
 #include "push/probe_tag.h"
-#include "server/http.h"
+#include "transport/mhd.h"
 #include "transport/transport.h"
 
 struct sse_client {

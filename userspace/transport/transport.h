@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* transport.h - the three transports' tables, in the order requests are matched. */
+/*
+ * transport.h - the transports: one file each (longpoll.c, sse.c,
+ * websocket.c), each a table of the type core/client.h defines, which is
+ * all the hub knows of them.  A new transport is a new file here, a line
+ * below and one in transport.c's list.
+ */
 #ifndef PUSHD_TRANSPORT_H
 #define PUSHD_TRANSPORT_H
 
 #include "core/client.h"
+
+struct MHD_Connection;
 
 extern const struct push_transport transport_ws;
 extern const struct push_transport transport_sse;
 extern const struct push_transport transport_sse_raw;	/* SSE with ?format=raw */
 extern const struct push_transport transport_longpoll;
 
-/* Pieces long-poll and SSE share (t_longpoll.c). */
-struct MHD_Connection;
+/* The transport of a /sub request: the first whose detect() takes it (long-poll takes any). */
+const struct push_transport *transport_detect(struct MHD_Connection *conn);
+
+/* Pieces long-poll and SSE share (longpoll.c). */
 
 /* Suspends @conn until hub delivers to @c (lock held). */
 void longpoll_wait(struct client *c, struct MHD_Connection *conn);

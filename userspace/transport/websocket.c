@@ -22,7 +22,7 @@
 #include "core/hub.h"
 #include "protocol/ws.h"
 #include "push/probe_tag.h"
-#include "server/http.h"
+#include "transport/mhd.h"
 #include "transport/transport.h"
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
