@@ -7,6 +7,10 @@
  * (heartbeats, long-poll timeouts) and an epoll set for sockets the
  * transports drive themselves (WebSocket).
  *
+ * hub.c holds the clients, their queues and the fan-out, hub_thread.c the
+ * thread, channels.c the channel table, recent.c the record of the latest
+ * messages for resumes.
+ *
  * One lock, the hub lock, protects channels, clients and their queues.
  * hub_unlock() first lets every client that got items deliver them, then
  * frees the clients given to hub_reap(): code holding the lock never frees
