@@ -7,7 +7,8 @@
  */
 #include <string.h>
 
-#include "protocol/base64.h"
+#include <nettle/base64.h>
+
 #include "protocol/json.h"
 #include "protocol/out.h"
 
@@ -255,6 +256,33 @@ size_t json_gap(char *out, size_t cap, uint64_t first_id, uint64_t next_id,
 	return o.len;
 }
 
+/*
+ * Padded base64 (nettle) of s[0..n): straight into the buffer as far as
+ * whole groups fit, the rest through a small block, so that a short
+ * buffer gets a prefix like everything else.
+ */
+static void put_base64(struct out *o, const uint8_t *s, size_t n)
+{
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+	size_t direct = (n / 3 < room / 4 ? n / 3 : room / 4) * 3;
+	char block[BASE64_ENCODE_RAW_LENGTH(48)];
+
+	if (direct) {
+		base64_encode_raw(o->p + o->len, direct, s);
+		o->len += BASE64_ENCODE_RAW_LENGTH(direct);
+		s += direct;
+		n -= direct;
+	}
+	while (n) {
+		size_t k = n < 48 ? n : 48;
+
+		base64_encode_raw(block, k, s);
+		put(o, block, BASE64_ENCODE_RAW_LENGTH(k));
+		s += k;
+		n -= k;
+	}
+}
+
 size_t json_message(char *out, size_t cap, const struct push_msg *m)
 {
 	struct out o = { out, cap, 0 };
@@ -273,12 +301,8 @@ size_t json_message(char *out, size_t cap, const struct push_msg *m)
 		put_lit(&o, "\",\"data\":\"");
 		put_escaped(&o, m->data, m->data_len);
 	} else {
-		size_t room;
-
 		put_lit(&o, "\",\"data_base64\":\"");
-		room = o.len < o.cap ? o.cap - o.len : 0;
-		o.len += base64_encode(room ? o.p + o.len : NULL, room,
-				       m->data, m->data_len);
+		put_base64(&o, m->data, m->data_len);
 	}
 	put_lit(&o, "\"}");
 	return o.len;

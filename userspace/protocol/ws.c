@@ -13,20 +13,28 @@
 #include <errno.h>
 #include <string.h>
 
-#include "protocol/base64.h"
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
+
 #include "protocol/json.h"
-#include "protocol/sha1.h"
 #include "protocol/ws.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 enum { ST_HEADER, ST_PAYLOAD, ST_CLOSED, ST_ERROR };
 
+/* A Sec-WebSocket-Key is the base64 of 16 bytes: 22 digits and "==". */
+#define WS_KEY_LEN	24
+_Static_assert(BASE64_ENCODE_RAW_LENGTH(16) == WS_KEY_LEN, "key length");
+_Static_assert(BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE) == WS_ACCEPT_LEN, "accept length");
+
 int ws_accept_key(const char *client_key, char out[WS_ACCEPT_LEN + 1])
 {
 	const char *k = client_key, *end;
-	uint8_t nonce[18], digest[SHA1_LEN];
+	uint8_t nonce[BASE64_DECODE_LENGTH(WS_KEY_LEN)], digest[SHA1_DIGEST_SIZE];
+	struct base64_decode_ctx b64;
 	struct sha1_ctx c;
+	size_t n = sizeof(nonce);
 
 	if (!k)
 		return -EINVAL;
@@ -35,15 +43,23 @@ int ws_accept_key(const char *client_key, char out[WS_ACCEPT_LEN + 1])
 	end = k + strlen(k);
 	while (end > k && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	/* 16 bytes are 24 characters of base64, the last two "==". */
-	if (end - k != 24 ||
-	    base64_decode(nonce, sizeof(nonce), k, end - k) != 16)
+	/*
+	 * Nettle skips whitespace and takes any bits left over; but 24
+	 * characters that decode to exactly 16 bytes, with final() accepting
+	 * the padding, leave room for neither: 22 digits, the last with its
+	 * unused bits zero (the decoder checks), then "==".
+	 */
+	if (end - k != WS_KEY_LEN)
+		return -EINVAL;
+	base64_decode_init(&b64);
+	if (!base64_decode_update(&b64, &n, nonce, WS_KEY_LEN, k) ||
+	    !base64_decode_final(&b64) || n != 16)
 		return -EINVAL;
 	sha1_init(&c);
-	sha1_update(&c, k, end - k);
-	sha1_update(&c, WS_GUID, sizeof(WS_GUID) - 1);
-	sha1_final(&c, digest);
-	base64_encode(out, WS_ACCEPT_LEN, digest, sizeof(digest));
+	sha1_update(&c, WS_KEY_LEN, (const uint8_t *)k);
+	sha1_update(&c, sizeof(WS_GUID) - 1, (const uint8_t *)WS_GUID);
+	sha1_digest(&c, sizeof(digest), digest);
+	base64_encode_raw(out, sizeof(digest), digest);
 	out[WS_ACCEPT_LEN] = '\0';
 	return 0;
 }
