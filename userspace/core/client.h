@@ -38,7 +38,7 @@ enum client_close {
  */
 struct push_transport {
 	const char *name;
-	int kind;		/* PUSH_TRANSPORT_* of probe_tag.h */
+	int kind;		/* PUSH_TRANSPORT_* of push/probe.h */
 	bool (*detect)(struct MHD_Connection *conn);
 	int (*open)(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls);
 	void (*deliver)(struct client *c);

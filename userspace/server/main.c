@@ -4,9 +4,10 @@
  * long-polling, Server-Sent Events and WebSocket.
  *
  * Threads: the main thread only waits for signals; the hub thread
- * (hub.c) reads the device through io_uring and fans messages out, and
- * drives WebSocket sockets; libmicrohttpd's thread (http.c) parses HTTP
- * and runs long-poll and SSE responses.  docs/PUSHD.md has the design.
+ * (core/hub_thread.c) reads the device through io_uring, fans messages
+ * out and drives WebSocket sockets; libmicrohttpd's thread (http.c)
+ * parses HTTP and runs long-poll and SSE responses.  docs/PUSHD.md has
+ * the design and the layout.
  */
 #include <errno.h>
 #include <fcntl.h>

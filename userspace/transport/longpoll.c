@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t_longpoll.c - long-polling: GET /sub/CH?since=N answers
+ * longpoll.c - long-polling: GET /sub/CH?since=N answers
  * {"messages":[...],"next":ID} as soon as anything is queued, or an empty
  * list after --poll-timeout.  While it waits the MHD connection is
  * suspended: no timer, no polling, no buffer; the hub resumes it.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t_sse.c - Server-Sent Events: a chunked text/event-stream response whose
+ * sse.c - Server-Sent Events: a chunked text/event-stream response whose
  * content reader copies as many queued events as fit into MHD's buffer,
  * so a backlog goes out as one chunk.  With nothing queued it suspends the
- * connection, as long-poll waits (t_longpoll.c), and the hub resumes it.
+ * connection, as long-poll waits (longpoll.c), and the hub resumes it.
  *
  * ?format=raw uses transport_sse_raw, a copy of the table whose items are
  * the raw SSE events (payload split into data: lines, EventSource's

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t_ws.c - WebSocket.  MHD does the HTTP/1.1 101 handshake and hands over
- * the socket; from then on the hub thread drives it through its epoll set:
- * queued items go out as text frames, many per sendmsg() (the frame header
- * and the shared JSON are two iovecs per item, nothing is copied), and
- * what the client sends is parsed by ws.c, answered (ping, close) and
- * otherwise ignored.
+ * websocket.c - WebSocket.  MHD does the HTTP/1.1 101 handshake and hands
+ * over the socket; from then on the hub thread drives it through its epoll
+ * set: queued items go out as text frames, many per sendmsg() (the frame
+ * header and the shared JSON are two iovecs per item, nothing is copied),
+ * and what the client sends is parsed by protocol/ws.c, answered (ping,
+ * close) and otherwise ignored.
  */
 #include <errno.h>
 #include <stdlib.h>
