@@ -8,8 +8,10 @@
 #                   build for and boot another Debian cloud kernel
 #
 # Conventions, so that adding a file needs no edit here:
-#   userspace/*.c        pushd; userspace/main.c holds main(), the rest is
+#   userspace/*/*.c      pushd, one folder per layer (docs/PUSHD.md, Layout);
+#                        userspace/server/main.c holds main(), the rest is
 #                        also linked into the host unit tests
+#   userspace/protocol/*.c  also linked into every fuzz target
 #   tools/pushctl/*.c    pushctl
 #   tests/unit/test_*.c  one host unit test each, built with ASan+UBSan
 #   tests/kselftest/*.c  one kselftest binary each (run in the VM)
@@ -33,13 +35,15 @@ KDIR_STAMP := $(O)/kmod/kdir.stamp
 
 UAPI    := kmod/include/uapi
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iuserspace -MMD -MP
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -Iuserspace -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-PUSHD_LIBS := -lmicrohttpd -luring -lbpf -lpthread
+# Libraries through pkg-config (nettle: SHA-1 and base64, as GnuTLS uses it).
+PUSHD_PKGS := libmicrohttpd liburing libbpf nettle
+PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle) -lpthread
 
-PUSHD_SRCS  := $(sort $(wildcard userspace/*.c))
+PUSHD_SRCS  := $(sort $(wildcard userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)
-LIB_OBJS    := $(filter-out $(O)/userspace/main.o,$(PUSHD_OBJS))
+LIB_OBJS    := $(filter-out $(O)/userspace/server/main.o,$(PUSHD_OBJS))
 LIB_SAN_OBJS := $(LIB_OBJS:$(O)/%.o=$(O)/san/%.o)
 PUSHCTL_SRCS := $(sort $(wildcard tools/pushctl/*.c))
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
@@ -113,9 +117,11 @@ $(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
 # --- tests -----------------------------------------------------------------
 tests: $(UNIT_BINS) $(KSFT_BINS)
 
+# The test's .d file adds its headers to $^: only sources and objects go to cc
+# (a header that moved would otherwise be passed, and not found).
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_SAN_OBJS) $(PUSHD_EXTRA_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $^ $(PUSHD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PUSHD_LIBS)
 
 # kselftest.h and kselftest_harness.h come from Debian's linux-source-6.1,
 # extracted at build time and never committed.

@@ -19,7 +19,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "push_probe.h"
+#include "push/probe.h"
 #include "push_probe.bpf.h"
 
 /* Options, set by push-probe before load. */
@@ -57,7 +57,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PUSH_TRANSPORT_MAX);
 	__type(key, __u32);
-	__type(value, struct push_transport);
+	__type(value, struct push_closed_conns);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } push_transports SEC(".maps");
 
@@ -275,7 +275,7 @@ int BPF_PROG(push_sock_state, const struct sock *sk, const int oldstate,
 {
 	struct push_conn *conn, fresh = {};
 	struct push_conn_tag *tag;
-	struct push_transport *tr;
+	struct push_closed_conns *tr;
 	struct push_proc *p;
 	__u32 transport = PUSH_TRANSPORT_NONE;
 	__u64 cookie;

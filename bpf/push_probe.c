@@ -4,7 +4,8 @@
  *
  * Everything is pinned under /sys/fs/bpf/push/ (maps by name, links as
  * link_<program>), so counting goes on after this program exits; pushd
- * tags connections through userspace/probe_tag.c.
+ * tags connections through bpf/probe_tag.c (include/push/probe_tag.h),
+ * which also reads the report back for this program and for pushd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +25,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "push_probe.h"
+#include "push/probe.h"
 #include "push_probe.skel.h"
-#include "../userspace/probe_tag.h"
+#include "push/probe_tag.h"
 
 #define PIN_DIR		PUSH_PROBE_PIN_DIR
 #define CGROUP_DIR	"/sys/fs/cgroup"

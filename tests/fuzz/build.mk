@@ -7,14 +7,16 @@
 #   build/tests/fuzz/mkseeds /tmp/seeds && build/tests/fuzz/ws_fuzz build/fuzz/corpus/ws_fuzz /tmp/seeds/ws
 #                      a longer run by hand
 #
-# Only the I/O-free files are linked, so the targets need no libraries.
+# The targets link pushd's protocol layer, userspace/protocol/: the code
+# with no I/O (a file added there is fuzzable at once), and nettle.
 
 FUZZ_CC       ?= clang
 FUZZ_CFLAGS   := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-		 -I$(UAPI) -Iuserspace -Itests/fuzz -fno-omit-frame-pointer \
+		 -I$(UAPI) -Iinclude -Iuserspace -Itests/fuzz -fno-omit-frame-pointer \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRCS := $(addprefix userspace/,base64.c json.c record.c sha1.c sse.c ws.c)
-FUZZ_LIB_HDRS := $(FUZZ_LIB_SRCS:.c=.h) tests/fuzz/fuzz.h
+FUZZ_LIB_SRCS := $(sort $(wildcard userspace/protocol/*.c))
+FUZZ_LIBS     := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+FUZZ_LIB_HDRS := $(wildcard userspace/protocol/*.h) tests/fuzz/fuzz.h
 FUZZ_SRCS     := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/fuzz/%)
 FUZZ_SECS     ?= 6
@@ -26,7 +28,7 @@ fuzz: $(FUZZ_BINS) $(O)/tests/fuzz/mkseeds
 $(O)/tests/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB_SRCS) $(FUZZ_LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_LIBS)
 
 $(O)/tests/fuzz/mkseeds: tests/fuzz/mkseeds.c $(UAPI)/linux/push.h
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
  * fuzz.h - oracles shared by the libFuzzer targets: deliberately simple,
  * independent re-implementations (a JSON string decoder, a WHATWG SSE
  * parser, a code-point UTF-8 checker) against which the fast code in
- * userspace/ is compared.  Any disagreement aborts, so libFuzzer saves it.
+ * userspace/protocol/ is compared.  Any disagreement aborts, so libFuzzer saves it.
  */
 #ifndef PUSH_FUZZ_H
 #define PUSH_FUZZ_H

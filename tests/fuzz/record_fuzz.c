@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * record_fuzz.c - libFuzzer target for userspace/record.c, feeding what
+ * record_fuzz.c - libFuzzer target for userspace/protocol/record.c, feeding what
  * it decodes on to json_message() as pushd does.
  *
  * Input: bytes as if read() from /dev/push (garbage, mostly).  Each record
@@ -12,8 +12,8 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "json.h"
-#include "record.h"
+#include "protocol/json.h"
+#include "protocol/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sse_fuzz.c - libFuzzer target for userspace/sse.c.
+ * sse_fuzz.c - libFuzzer target for userspace/protocol/sse.c.
  *
  * Input: 8 bytes of id, one byte of event-name length, the name, then the
  * data.  A WHATWG parser (tests/fuzz/fuzz.h) must see exactly one event
@@ -9,7 +9,7 @@
  * buffer gets a prefix; the size bound holds.
  */
 #include "fuzz.h"
-#include "sse.h"
+#include "protocol/sse.h"
 
 static void check_event(uint64_t id, const char *event, const char *data,
 			size_t len, uint8_t k)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ws_fuzz.c - libFuzzer target for userspace/ws.c.
+ * ws_fuzz.c - libFuzzer target for userspace/protocol/ws.c.
  *
  * Input: 2 bytes of parameters, then bytes a client might send.  The
  * parser runs three ways (whole, in random chunks, without a message
@@ -10,10 +10,11 @@
  * a server frame and a close frame built from them, masked as a client
  * would, must parse back to what went in.  And as a handshake key.
  */
+#include <nettle/base64.h>
+
 #include "fuzz.h"
-#include "base64.h"
-#include "json.h"
-#include "ws.h"
+#include "protocol/json.h"
+#include "protocol/ws.h"
 
 #define MAX_EVENTS 512
 
@@ -202,17 +203,48 @@ static void roundtrip_close(const uint8_t *pl, size_t n, uint16_t code,
 	}
 }
 
+static int b64_digit(char ch)
+{
+	const char *digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = ch ? strchr(digits, ch) : NULL;
+
+	return p ? (int)(p - digits) : -1;
+}
+
+/*
+ * Accepted iff, spaces and tabs around it dropped, the key is the
+ * canonical base64 of 16 bytes: 22 digits, the last a multiple of 16
+ * (its 4 unused bits zero), then "==".
+ */
 static void check_key(const uint8_t *d, size_t n)
 {
 	char key[48], out[WS_ACCEPT_LEN + 1];
 	uint8_t raw[32];
-	size_t l = n < sizeof(key) - 1 ? n : sizeof(key) - 1;
+	size_t l = n < sizeof(key) - 1 ? n : sizeof(key) - 1, a = 0, b, i;
+	int want;
 
 	memcpy(key, d, l);
 	key[l] = 0;
+	l = strlen(key);
+	while (a < l && (key[a] == ' ' || key[a] == '\t'))
+		a++;
+	for (b = l; b > a && (key[b - 1] == ' ' || key[b - 1] == '\t'); b--)
+		;
+	want = b - a == 24 && key[a + 22] == '=' && key[a + 23] == '=' &&
+	       b64_digit(key[a + 21]) >= 0 && b64_digit(key[a + 21]) % 16 == 0;
+	for (i = 0; want && i < 21; i++)
+		want = b64_digit(key[a + i]) >= 0;
 	if (ws_accept_key(key, out) == 0) {
+		struct base64_decode_ctx c;
+		size_t rl = sizeof(raw);
+
+		FUZZ_ASSERT(want);
 		FUZZ_ASSERT(strlen(out) == WS_ACCEPT_LEN);
-		FUZZ_ASSERT(base64_decode(raw, sizeof(raw), out, WS_ACCEPT_LEN) == 20);
+		base64_decode_init(&c);
+		FUZZ_ASSERT(base64_decode_update(&c, &rl, raw, WS_ACCEPT_LEN, out));
+		FUZZ_ASSERT(base64_decode_final(&c) && rl == 20);
+	} else {
+		FUZZ_ASSERT(!want);
 	}
 }
 

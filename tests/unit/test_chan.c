@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_chan.c - channel names and /sub lists (userspace/chan.c): the
+ * test_chan.c - channel names and /sub lists (userspace/protocol/chan.c): the
  * 1-64 characters of [A-Za-z0-9_.:-], chan_list_parse() of "a,b,c" with
  * its limits (empty names, stray commas, duplicates, PUSH_FILTER_MAX) and
  * chan_list_join() with its buffer limits, round trips between the two.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chan.h"
+#include "protocol/chan.h"
 
 #include "tap.h"
 

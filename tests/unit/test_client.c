@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_client.c - a client's bounded queue (userspace/client.c): push,
+ * test_client.c - a client's bounded queue (userspace/core/client.c): push,
  * pop, head, drain, drain_unsent, prepend and queue_free; the qlen,
  * qbytes, qoff and history accounting through the transport's item_len();
  * growth of the ring past its first 8 slots and wrap-around; and the
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "item.h"
-#include "transport.h"
+#include "core/client.h"
+#include "core/item.h"
+#include "transport/transport.h"
 
 #include "tap.h"
 

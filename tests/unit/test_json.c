@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_json.c - JSON encoding (userspace/json.c) and the helpers under it:
- * UTF-8 validation, base64 and SHA-1.  Escaping of quotes, backslash,
- * control characters, U+2028/U+2029 and invalid bytes; the message and
- * gap objects; RFC 3339 time against gmtime_r(); the base64 fallback;
- * truncation to a small buffer.  TAP output; exit 1 on any failure.
+ * test_json.c - JSON encoding (userspace/protocol/json.c) and UTF-8
+ * validation.  Escaping of quotes, backslash, control characters,
+ * U+2028/U+2029 and invalid bytes; the message and gap objects; RFC 3339
+ * time against gmtime_r(); the base64 fallback for binary payloads
+ * (nettle's encoder: padding, alphabet, decoding back, truncation at any
+ * length); truncation to a small buffer.  TAP output; exit 1 on any
+ * failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "base64.h"
-#include "json.h"
-#include "sha1.h"
+#include <nettle/base64.h>
+
+#include "protocol/json.h"
 
 #include "tap.h"
 
@@ -137,70 +139,76 @@ static void test_utf8(void)
 	}
 }
 
-static void test_base64_sha1(void)
+/* The data_base64 text of a binary message with payload d[0..n), in out; returns its length. */
+static size_t b64_of(const uint8_t *d, size_t n, char *o, size_t cap)
 {
-	static const char *const vec[][2] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
-		{ "foobar", "Zm9vYmFy" },
+	static const char pre[] = "\"data_base64\":\"";
+	struct push_msg m = { .id = 1, .chan = "c", .chan_len = 1, .data = d,
+			      .data_len = n, .type = PUSH_REC_MSG };
+	size_t len = json_message(out, sizeof(out), &m);
+	char *p = len <= sizeof(out) ? memmem(out, len, pre, sizeof(pre) - 1) : NULL;
+	size_t b;
+
+	if (!p || len < 2)
+		return (size_t)-1;
+	p += sizeof(pre) - 1;
+	b = (size_t)(out + len - 2 - p);	/* up to the closing "} */
+	if (b > cap)
+		return (size_t)-1;
+	memcpy(o, p, b);
+	return b;
+}
+
+static void test_base64(void)
+{
+	/* RFC 4648 section 10's lengths, made binary by a leading 0xff. */
+	static const char *const vec[] = {
+		"/w==", "/2Y=", "/2Zv", "/2Zvbw==", "/2Zvb2I=", "/2Zvb2Jh",
 	};
-	static const char *const bad[] = {
-		"Zg=", "Zh==", "Zm9=", "Z===", "Zg==Zg==", "Zm9v!A==", "=Zm9",
-		"Zm 9",
-	};
-	uint8_t dec[64], d[SHA1_LEN];
-	char hex[41], enc[16];
-	size_t i;
+	static uint8_t bin[300];
+	uint8_t p[7] = { 0xff, 'f', 'o', 'o', 'b', 'a', 'r' }, dec[400];
+	char enc[512];
+	size_t i, n, k;
 	int ok = 1;
 
 	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-		size_t n = base64_encode(out, sizeof(out),
-					 (const uint8_t *)vec[i][0], strlen(vec[i][0]));
-		long m = base64_decode(dec, sizeof(dec), vec[i][1], strlen(vec[i][1]));
-
-		ok &= n == strlen(vec[i][1]) && !memcmp(out, vec[i][1], n);
-		ok &= m == (long)strlen(vec[i][0]) && !memcmp(dec, vec[i][0], m);
+		n = b64_of(p, i + 1, enc, sizeof(enc));
+		ok &= n == strlen(vec[i]) && !memcmp(enc, vec[i], n);
 	}
-	CHECK(ok, "base64 RFC 4648 test vectors both ways");
+	CHECK(ok, "data_base64 of 1-6 bytes, padding as RFC 4648 says");
+	n = b64_of((const uint8_t *)"\xfb\xef\xbe\xff\xff\xff", 6, enc, sizeof(enc));
+	CHECK(n == 8 && !memcmp(enc, "++++////", 8), "the standard alphabet: + and /");
+
+	/* Lengths 1-300 decode back (nettle, strictly: padding and all). */
+	for (i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(0xff - i * 7);
 	ok = 1;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok &= base64_decode(dec, sizeof(dec), bad[i], strlen(bad[i])) == -1;
-	CHECK(ok, "malformed base64 rejected");
-	CHECK(base64_decode(dec, 5, "Zm9vYmFy", 8) == -1,
-	      "base64 decode into a short buffer fails");
-	/* A short output buffer gets the prefix of the full encoding. */
-	memset(enc, '#', sizeof(enc));
-	i = base64_encode(enc, 5, (const uint8_t *)"fooba", 5);
-	CHECK(i == 8 && !memcmp(enc, "Zm9vY#", 6), "base64 truncates like snprintf");
+	for (k = 1; k <= sizeof(bin); k++) {
+		struct base64_decode_ctx c;
+		size_t dl = sizeof(dec);
 
-	sha1("abc", 3, d);
-	for (i = 0; i < SHA1_LEN; i++)
-		sprintf(hex + 2 * i, "%02x", d[i]);
-	CHECK(!strcmp(hex, "a9993e364706816aba3e25717850c26c9cd0d89d"),
-	      "SHA-1 of abc");
-	sha1("", 0, d);
-	for (i = 0; i < SHA1_LEN; i++)
-		sprintf(hex + 2 * i, "%02x", d[i]);
-	CHECK(!strcmp(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-	      "SHA-1 of empty string");
-	sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
-	for (i = 0; i < SHA1_LEN; i++)
-		sprintf(hex + 2 * i, "%02x", d[i]);
-	CHECK(!strcmp(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
-	      "SHA-1 of the 448-bit FIPS message");
+		n = b64_of(bin, k, enc, sizeof(enc));
+		base64_decode_init(&c);
+		ok &= n == BASE64_ENCODE_RAW_LENGTH(k) &&
+		      base64_decode_update(&c, &dl, dec, n, enc) &&
+		      base64_decode_final(&c) && dl == k && !memcmp(dec, bin, k);
+	}
+	CHECK(ok, "data_base64 of 1-300 bytes decodes back to them");
+
+	/* Cut anywhere, even inside the base64 of a long payload: a prefix. */
 	{
-		struct sha1_ctx c;
-		char a[1001];
+		struct push_msg m = { .id = 1, .chan = "c", .chan_len = 1, .data = bin,
+				      .data_len = sizeof(bin), .type = PUSH_REC_MSG };
+		size_t full = json_message(out, sizeof(out), &m);
+		static char small[sizeof(out) + 1];
 
-		memset(a, 'a', sizeof(a));
-		sha1_init(&c);
-		for (i = 0; i < 1000; i++)
-			sha1_update(&c, a, i % 2 ? 999 : 1001);
-		sha1_final(&c, d);
-		for (i = 0; i < SHA1_LEN; i++)
-			sprintf(hex + 2 * i, "%02x", d[i]);
-		CHECK(!strcmp(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"),
-		      "SHA-1 of a million a in odd pieces");
+		ok = full < sizeof(out);
+		for (k = 0; ok && k <= full; k++) {
+			memset(small, '#', sizeof(small));
+			ok &= json_message(small, k, &m) == full &&
+			      !memcmp(small, out, k) && small[k] == '#';
+		}
+		CHECK(ok, "a 300-byte binary message cut at every length is a prefix");
 	}
 }
 
@@ -346,7 +354,7 @@ int main(void)
 	srandom(42);
 	test_escape();
 	test_utf8();
-	test_base64_sha1();
+	test_base64();
 	test_time();
 	test_message();
 	return tap_done();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_record.c - decoding /dev/push records (userspace/record.c): messages,
+ * test_record.c - decoding /dev/push records (userspace/protocol/record.c): messages,
  * gaps, unknown types skipped by size, an unaligned buffer, and every kind
  * of malformed or truncated record rejected with -EBADMSG without moving
  * the offset.  TAP output; exit 1 on any failure.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "protocol/record.h"
 
 #include "tap.h"
 

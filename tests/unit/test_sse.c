@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_sse.c - Server-Sent Events encoding (userspace/sse.c): data split
+ * test_sse.c - Server-Sent Events encoding (userspace/protocol/sse.c): data split
  * at LF, CRLF and CR as the WHATWG parser splits it, id and event lines,
  * comments, retry, truncation.  Each event is also fed to a small WHATWG
  * parser here to check the client would see the original data.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sse.h"
+#include "protocol/sse.h"
 
 #include "tap.h"
 #include "../fuzz/fuzz.h"	/* sse_parse(): the reference WHATWG parser */

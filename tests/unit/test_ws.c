@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_ws.c - WebSocket handshake, server frames and the client-frame
- * parser (userspace/ws.c): every length class, masking, fragmentation,
+ * parser (userspace/protocol/ws.c): every length class, masking, fragmentation,
  * control frames between fragments, each protocol error with its close
  * code, and that feeding byte by byte gives the same events as feeding
  * everything at once.  TAP output; exit 1 on any failure.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws.h"
+#include "protocol/ws.h"
 
 #include "tap.h"
 
@@ -230,6 +230,23 @@ static void test_accept_key(void)
 	      "non-canonical base64 key rejected");
 	CHECK(ws_accept_key("dGhlIHNhbXBs ZSBub25jZQ==", out) == -EINVAL,
 	      "key with inner space rejected");
+	/* 24 characters, 22 of them base64 digits: whitespace where the padding goes. */
+	CHECK(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ\r\n", out) == -EINVAL,
+	      "key with CRLF for its padding rejected");
+	CHECK(ws_accept_key("dGhlIHNh\nbXBsZSBub25jZQ=", out) == -EINVAL,
+	      "key with a newline inside and one '=' rejected");
+	/* Keys of every digit value, computed with Python's base64 and hashlib. */
+	CHECK(ws_accept_key("/////////////////////w==", out) == 0 &&
+	      !strcmp(out, "XXpj4jYzLM2yUE0C7TIgMwTQh2g="),
+	      "key of 0xff bytes ('/' digits)");
+	CHECK(ws_accept_key("+/+/+/+/+/+/+/+/+/+/+w==", out) == 0 &&
+	      !strcmp(out, "M0DUs3om0SqzerhOhYSMM7WQuBQ="),
+	      "key with '+' digits");
+	CHECK(ws_accept_key("AQIDBAUGBwgJCgsMDQ4PEA==", out) == 0 &&
+	      !strcmp(out, "C/0nmHhBztSRGR1CwL6Tf4ZjwpY="),
+	      "key of bytes 1..16");
+	CHECK(ws_accept_key("_____________________w==", out) == -EINVAL,
+	      "key in the URL-safe alphabet rejected");
 }
 
 static void test_frame_header(void)

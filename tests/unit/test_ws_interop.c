@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ws.h"
+#include "protocol/ws.h"
 
 #define PY "/usr/bin/python3"
 

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * counters.h - pushd's counters: bumped by the hub, the transports and the
+ * HTTP front as things happen (relaxed atomics, no lock), rendered by
+ * server/stats.c as /stats and /metrics.
+ */
+#ifndef PUSHD_COUNTERS_H
+#define PUSHD_COUNTERS_H
+
+#include <linux/types.h>
+#include <stdatomic.h>
+
+#include "push/probe.h"		/* PUSH_TRANSPORT_*: the index of t[] */
+
+struct transport_stats {
+	atomic_ullong conns;		/* open now */
+	atomic_ullong conns_total;	/* ever opened */
+	atomic_ullong items_out;	/* messages and gaps written */
+	atomic_ullong bytes_out;	/* bytes written (payload of the transport) */
+	atomic_ullong slow;		/* cut off for being slow */
+};
+
+struct pushd_stats {
+	atomic_ullong msgs_in;		/* messages read from the device */
+	atomic_ullong gaps_in;		/* gap records read from the device */
+	atomic_ullong bytes_in;		/* bytes read from the device */
+	atomic_ullong reads;		/* read() completions on the device */
+	atomic_ullong published;	/* POST /pub accepted */
+	atomic_ullong history_reads;	/* resumes served from the device's history */
+	atomic_ullong requests;		/* HTTP requests */
+	struct transport_stats t[PUSH_TRANSPORT_MAX];
+};
+
+extern struct pushd_stats pushd_stats;
+
+static inline void stat_add(atomic_ullong *c, unsigned long long n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+#endif

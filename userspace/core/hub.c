@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hub.c - the clients, their subscriptions and queues, and the fan-out:
+ * each message read from /dev/push (by hub_thread.c) is queued by
+ * reference on every subscriber of its channel (channels.c), and recorded
+ * for cheap resumes (recent.c).  hub_unlock() then has each touched client
+ * deliver everything it got in one write.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/channels.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/history.h"
+#include "core/hub.h"
+#include "core/hub_thread.h"
+#include "core/recent.h"
+
+struct reap {
+	struct reap *next;
+	struct client *c;
+	void (*release)(struct client *c);
+};
+
+static struct {
+	pthread_mutex_t lock;	/* protects everything below and all clients */
+	struct chan_table chans;
+	struct client *all;	/* every registered client */
+	struct client *dirty;	/* clients with new items, until hub_unlock() */
+	struct reap *reaps;	/* clients to free at hub_unlock() */
+	uint64_t last_id;	/* last id fanned out */
+	uint64_t nclients;
+	struct recent recent;	/* the latest messages fanned out */
+	int histfd;		/* the device reader for history (history.c) */
+} hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
+
+/* --- clients ------------------------------------------------------------- */
+
+void hub_lock(void)
+{
+	pthread_mutex_lock(&hub.lock);
+}
+
+void hub_mark_dirty(struct client *c)
+{
+	if (c->flags & CF_DIRTY)
+		return;
+	c->flags |= CF_DIRTY;
+	c->next_dirty = hub.dirty;
+	hub.dirty = c;
+}
+
+void hub_unlock(void)
+{
+	/* deliver() may queue (a close frame) or reap; loop until quiet */
+	while (hub.dirty || hub.reaps) {
+		while (hub.dirty) {
+			struct client *c = hub.dirty;
+
+			hub.dirty = c->next_dirty;
+			c->flags &= (uint8_t)~CF_DIRTY;
+			c->batch_bytes = 0;
+			if (!(c->flags & CF_PENDING))
+				c->t->deliver(c);
+		}
+		while (hub.reaps && !hub.dirty) {
+			struct reap *r = hub.reaps;
+
+			hub.reaps = r->next;
+			hub_unsubscribe(r->c);
+			r->release(r->c);
+			free(r);
+		}
+	}
+	pthread_mutex_unlock(&hub.lock);
+}
+
+void hub_reap(struct client *c, void (*release)(struct client *c))
+{
+	struct reap *r = malloc(sizeof(*r));
+
+	/* without memory, leak the client rather than free it under a caller */
+	if (!r)
+		return;
+	c->flags |= CF_CLOSING;
+	r->c = c;
+	r->release = release;
+	r->next = hub.reaps;
+	hub.reaps = r;
+}
+
+static void hub_unlink_subs(struct client *c);
+
+/*
+ * Cuts @c off: its channels forget it at once (GET /pub counts drop, the
+ * fan-out skips it), its transport says goodbye and reaps it later.
+ */
+static void hub_cut(struct client *c, enum client_close why)
+{
+	hub_unlink_subs(c);
+	c->t->close(c, why);
+}
+
+void hub_queue(struct client *c, struct item *it)
+{
+	if (c->flags & CF_CLOSING)
+		return;
+	if (it->type == ITEM_MSG && (it->id <= c->after_id || it->id <= c->last_id))
+		return;
+	if (client_push(c, it)) {
+		hub_cut(c, CLOSE_SLOW);
+		return;
+	}
+	if (it->type != ITEM_CTRL && item_last_id(it) > c->last_id)
+		c->last_id = item_last_id(it);
+	/*
+	 * Slow is a backlog older than this batch over --max-queue: one device
+	 * read may queue more than that at once, and the client gets its chance
+	 * to take it at hub_unlock().
+	 */
+	c->batch_bytes += c->t->item_len(it);
+	if (c->qbytes > c->hist_bytes + c->batch_bytes + pushd_cfg.max_queue) {
+		stat_add(&pushd_stats.t[c->t->kind].slow, 1);
+		hub_cut(c, CLOSE_SLOW);
+		return;
+	}
+	hub_mark_dirty(c);
+}
+
+static void hub_unlink_subs(struct client *c)
+{
+	for (int i = 0; i < c->nsubs; i++)
+		chan_sub_del(&hub.chans, &c->subs[i]);
+}
+
+void hub_unsubscribe(struct client *c)
+{
+	if (!(c->flags & CF_REGISTERED))
+		return;
+	hub_unlink_subs(c);
+	free(c->subs);
+	c->subs = NULL;
+	c->nsubs = 0;
+	if (c->prev_all)
+		c->prev_all->next_all = c->next_all;
+	else
+		hub.all = c->next_all;
+	if (c->next_all)
+		c->next_all->prev_all = c->prev_all;
+	c->prev_all = c->next_all = NULL;
+	/* a client still on the dirty list is skipped: CF_PENDING keeps deliver() away */
+	if (c->flags & CF_DIRTY) {
+		for (struct client **pp = &hub.dirty; *pp; pp = &(*pp)->next_dirty)
+			if (*pp == c) {
+				*pp = c->next_dirty;
+				break;
+			}
+		c->flags &= (uint8_t)~CF_DIRTY;
+	}
+	client_drain(c);
+	client_queue_free(c);
+	c->flags &= (uint8_t)~CF_REGISTERED;
+	hub.nclients--;
+	stat_add(&pushd_stats.t[c->t->kind].conns, -1ULL);
+}
+
+static int hub_register(struct client *c, const struct sub_request *req)
+{
+	c->subs = calloc((size_t)req->nchans, sizeof(*c->subs));
+	if (!c->subs)
+		return -ENOMEM;
+	c->nsubs = (uint8_t)req->nchans;
+	for (int i = 0; i < req->nchans; i++) {
+		struct sub *s = &c->subs[i];
+
+		s->c = c;
+		if (chan_sub_add(&hub.chans, &req->chans[i], s)) {
+			hub_unlink_subs(c);
+			free(c->subs);
+			c->subs = NULL;
+			c->nsubs = 0;
+			return -ENOMEM;
+		}
+	}
+	c->next_all = hub.all;
+	c->prev_all = NULL;
+	if (hub.all)
+		hub.all->prev_all = c;
+	hub.all = c;
+	c->flags |= CF_REGISTERED;
+	hub.nclients++;
+	stat_add(&pushd_stats.t[c->t->kind].conns, 1);
+	stat_add(&pushd_stats.t[c->t->kind].conns_total, 1);
+	return 0;
+}
+
+int hub_subscribe(struct client *c, const struct sub_request *req)
+{
+	struct push_info info = { 0 };
+	struct history h = { 0 };
+	uint64_t live;
+	int err;
+
+	hub_lock();
+	err = hub_register(c, req);
+	if (err) {
+		pthread_mutex_unlock(&hub.lock);
+		return err;
+	}
+	live = hub.last_id;
+	c->after_id = live;
+	c->last_id = live;
+	bool want = req->since_mode == SINCE_OLDEST ||
+		    (req->since_mode == SINCE_ID && req->since < live);
+	if (want) {
+		/* recent enough: the hub's own record has it, no device read */
+		err = recent_history(&hub.recent, req, &h);
+		if (err) {
+			if (err > 0 && h.n) {
+				if (client_prepend(c, h.items, h.n)) {
+					history_free(&h);
+					hub_unsubscribe(c);
+					hub_unlock();
+					return -ENOMEM;
+				} else {
+					uint64_t last = item_last_id(h.items[h.n - 1]);
+
+					if (last > c->last_id)
+						c->last_id = last;
+					free(h.items);
+					hub_mark_dirty(c);
+				}
+			}
+			if (err > 0) {
+				hub_unlock();
+				return 0;
+			}
+		}
+		c->flags |= CF_PENDING;
+	}
+	hub_unlock();
+	if (!want) {
+		/* a since beyond the device (module reloaded) means "new only" */
+		if (req->since_mode == SINCE_ID && req->since > live &&
+		    ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0 && req->since < info.next_id) {
+			hub_lock();
+			c->after_id = c->last_id = req->since;
+			hub_unlock();
+		}
+		return 0;
+	}
+
+	/* history up to the live position: the fan-out queues only ids above it */
+	err = history_read(hub.histfd, req, live, &h);
+	stat_add(&pushd_stats.history_reads, 1);
+
+	hub_lock();
+	c->flags &= (uint8_t)~CF_PENDING;
+	if (!err && h.n) {
+		if (client_prepend(c, h.items, h.n)) {
+			history_free(&h);
+			err = -ENOMEM;
+		} else {
+			uint64_t last = item_last_id(h.items[h.n - 1]);
+
+			if (last > c->last_id)
+				c->last_id = last;
+			free(h.items);
+		}
+	} else {
+		history_free(&h);
+	}
+	if (c->qlen)
+		hub_mark_dirty(c);
+	if (err) {
+		hub_unsubscribe(c);
+		hub_unlock();
+		return err;
+	}
+	hub_unlock();
+	return 0;
+}
+
+uint64_t hub_last_id(void)
+{
+	uint64_t id;
+
+	pthread_mutex_lock(&hub.lock);
+	id = hub.last_id;
+	pthread_mutex_unlock(&hub.lock);
+	return id;
+}
+
+void hub_chan_subscribers(const char *name, uint64_t counts[4])
+{
+	size_t n = strlen(name);
+
+	memset(counts, 0, sizeof(uint64_t) * 4);
+	pthread_mutex_lock(&hub.lock);
+	struct chan *ch = chan_find(&hub.chans, name, n);
+	if (ch)
+		for (int i = 0; i < PUSH_TRANSPORT_MAX; i++)
+			counts[i] = ch->nsubs[i];
+	pthread_mutex_unlock(&hub.lock);
+}
+
+void hub_queue_stats(uint64_t *items, uint64_t *bytes, uint64_t *max_bytes)
+{
+	*items = *bytes = *max_bytes = 0;
+	pthread_mutex_lock(&hub.lock);
+	for (struct client *c = hub.all; c; c = c->next_all) {
+		*items += c->qlen;
+		*bytes += c->qbytes;
+		if (c->qbytes > *max_bytes)
+			*max_bytes = c->qbytes;
+	}
+	pthread_mutex_unlock(&hub.lock);
+}
+
+/* --- fan-out, on the hub's thread ---------------------------------------- */
+
+/* Broadcast a loss of the hub's own reader: every client may have lost some. */
+static void hub_fan_gap(struct item *it)
+{
+	for (struct client *c = hub.all; c; c = c->next_all)
+		hub_queue(c, it);
+}
+
+void hub_fanout(struct item **items, size_t n, bool lost)
+{
+	hub_lock();
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = items[i];
+
+		if (it->type == ITEM_GAP) {
+			hub_fan_gap(it);
+		} else {
+			struct chan *ch = chan_find(&hub.chans, it->chan, it->chan_len);
+
+			for (struct sub *s = ch ? ch->subs : NULL; s; s = s->next)
+				hub_queue(s->c, it);
+		}
+		if (item_last_id(it) > hub.last_id)
+			hub.last_id = item_last_id(it);
+		if (it->type == ITEM_GAP)
+			recent_reset(&hub.recent, hub.last_id);
+		else
+			recent_add(&hub.recent, it);
+	}
+	if (lost)
+		recent_reset(&hub.recent, hub.last_id);
+	hub_unlock();
+}
+
+void hub_tick(uint64_t now)
+{
+	hub_lock();
+	for (struct client *c = hub.all; c; c = c->next_all)
+		c->t->heartbeat(c, now);
+	hub_unlock();
+}
+
+/* --- start and stop -------------------------------------------------------- */
+
+int hub_init(int devfd, int histfd)
+{
+	struct push_info info = { 0 };
+	off_t pos;
+
+	hub.histfd = histfd;
+	if (ioctl(devfd, PUSH_IOC_INFO, &info) == 0 && info.max_msg_size)
+		pushd_cfg.max_msg_size = info.max_msg_size;
+	/* only new messages: history is read per client from its own cursor */
+	pos = lseek(devfd, 0, SEEK_END);
+	if (pos > 0)
+		hub.last_id = (uint64_t)pos - 1;
+	recent_reset(&hub.recent, hub.last_id);
+	return hub_thread_init(devfd);
+}
+
+void hub_shutdown(unsigned int ms)
+{
+	hub_lock();
+	for (struct client *c = hub.all; c; c = c->next_all)
+		hub_cut(c, CLOSE_SHUTDOWN);
+	hub_unlock();
+	for (unsigned int waited = 0; waited < ms + 500; waited += 10) {
+		uint64_t left;
+
+		pthread_mutex_lock(&hub.lock);
+		left = hub.nclients;
+		pthread_mutex_unlock(&hub.lock);
+		if (!left)
+			break;
+		/* clients that could not take their goodbye (sockets full) go now */
+		if (waited == ms) {
+			hub_lock();
+			for (struct client *c = hub.all; c; c = c->next_all)
+				c->t->close(c, CLOSE_ABORT);
+			hub_unlock();
+		}
+		usleep(10000);
+	}
+}
+
+void hub_stop(void)
+{
+	hub_thread_stop();
+	recent_reset(&hub.recent, 0);
+}

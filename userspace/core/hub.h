@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hub.h - the fan-out: one thread reads /dev/push through io_uring, encodes
+ * each message once (item.h) and queues a reference to it on every client
+ * subscribed to its channel, then lets each touched client's transport
+ * deliver its whole backlog at once.  The same thread runs a 1 s tick
+ * (heartbeats, long-poll timeouts) and an epoll set for sockets the
+ * transports drive themselves (WebSocket).
+ *
+ * hub.c holds the clients, their queues and the fan-out, hub_thread.c the
+ * thread, channels.c the channel table, recent.c the record of the latest
+ * messages for resumes.
+ *
+ * One lock, the hub lock, protects channels, clients and their queues.
+ * hub_unlock() first lets every client that got items deliver them, then
+ * frees the clients given to hub_reap(): code holding the lock never frees
+ * a client under another's feet.
+ */
+#ifndef PUSHD_HUB_H
+#define PUSHD_HUB_H
+
+#include <stdint.h>
+
+#include "core/client.h"
+
+/* Sets the hub up on an open /dev/push; returns 0 or -errno. */
+int hub_init(int devfd, int histfd);
+
+/* Starts the reader thread; returns 0 or -errno. */
+int hub_start(void);
+
+/* Cuts every client off (CLOSE_SHUTDOWN), waits up to @ms for them to go, then aborts the rest. */
+void hub_shutdown(unsigned int ms);
+
+/* Stops the reader thread and frees what is left. */
+void hub_stop(void);
+
+void hub_lock(void);
+void hub_unlock(void);
+
+/*
+ * Registers @c (t, fd set; lock not held) on req's channels, then puts the
+ * history req asks for at the head of its queue; live messages follow
+ * without duplicates or holes.  Returns 0, or -errno (nothing registered).
+ */
+int hub_subscribe(struct client *c, const struct sub_request *req);
+
+/* Unregisters @c and drops its queue (lock held); idempotent. */
+void hub_unsubscribe(struct client *c);
+
+/* Queues @it on @c (lock held), cutting @c off if over --max-queue. */
+void hub_queue(struct client *c, struct item *it);
+
+/* Marks @c for delivery at hub_unlock() (lock held). */
+void hub_mark_dirty(struct client *c);
+
+/* Unsubscribes @c and calls @release(c) at hub_unlock() (lock held). */
+void hub_reap(struct client *c, void (*release)(struct client *c));
+
+/* Sockets driven by transports: @cb runs on the hub thread, lock held. */
+struct hub_watch {
+	int fd;
+	uint32_t events;
+	void (*cb)(struct hub_watch *w, uint32_t events);
+};
+int hub_watch_add(struct hub_watch *w);
+int hub_watch_mod(struct hub_watch *w, uint32_t events);
+void hub_watch_del(struct hub_watch *w);
+
+/* Last id the hub has fanned out. */
+uint64_t hub_last_id(void);
+
+/* Subscribers of channel @name per transport kind (lock not held). */
+void hub_chan_subscribers(const char *name, uint64_t counts[4]);
+
+/* Queue depths over all clients (lock not held). */
+void hub_queue_stats(uint64_t *items, uint64_t *bytes, uint64_t *max_bytes);
+
+#endif

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hub_thread.c - the hub's thread: read /dev/push, tick, drive the sockets
+ * transports hand over.  One io_uring with four kinds of requests:
+ *
+ *   HUB_DEV    a read() of /dev/push into a 256 KiB buffer.  The module
+ *              sets FMODE_NOWAIT, so io_uring tries the read without
+ *              blocking and, when nothing is ready, arms poll on the file
+ *              and retries when a message lands: no worker thread, no
+ *              busy loop.  One read returns thousands of records.
+ *   HUB_EPOLL  a one-shot poll of the epoll set holding the sockets that
+ *              transports drive themselves; re-armed after each harvest.
+ *   HUB_TICK   a 1 s timeout: heartbeats and long-poll deadlines.
+ *   HUB_WAKE   a read of an eventfd, to stop the loop.
+ *
+ * A device read is handled in two passes: first every record is encoded
+ * once (item.c) without the lock; then hub_fanout() (hub.c) queues each
+ * item by reference on the subscribers of its channel.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/hub.h"
+#include "core/hub_thread.h"
+#include "protocol/record.h"
+
+#define HUB_BUF_MIN	(256 * 1024)
+
+enum { HUB_DEV = 1, HUB_EPOLL, HUB_TICK, HUB_WAKE };
+
+/* The thread's own state: only it (and init/stop, before and after it) touch it. */
+static struct {
+	int devfd, epfd, wakefd;
+	uint8_t *buf;
+	size_t buflen;
+	struct io_uring ring;
+	struct __kernel_timespec tick;
+	uint64_t wakebuf;
+	pthread_t thread;
+	int running;
+	_Atomic int stopping;
+} loop = { .devfd = -1, .epfd = -1, .wakefd = -1 };
+
+static uint64_t now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* --- sockets of the transports ------------------------------------------ */
+
+int hub_watch_add(struct hub_watch *w)
+{
+	struct epoll_event ev = { .events = w->events, .data.ptr = w };
+
+	return epoll_ctl(loop.epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
+}
+
+int hub_watch_mod(struct hub_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (w->events == events)
+		return 0;
+	w->events = events;
+	return epoll_ctl(loop.epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
+}
+
+void hub_watch_del(struct hub_watch *w)
+{
+	epoll_ctl(loop.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+/* --- the loop --------------------------------------------------------------- */
+
+/* Get an SQE, submitting what is queued if the ring is full. */
+static struct io_uring_sqe *hub_sqe(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop.ring);
+
+	if (!sqe) {
+		io_uring_submit(&loop.ring);
+		sqe = io_uring_get_sqe(&loop.ring);
+	}
+	return sqe;
+}
+
+static void hub_arm(int op)
+{
+	struct io_uring_sqe *sqe = hub_sqe();
+
+	if (!sqe)
+		return;
+	switch (op) {
+	case HUB_DEV:
+		/* offset -1: the file's own position, i.e. the reader's cursor */
+		io_uring_prep_read(sqe, loop.devfd, loop.buf, (unsigned int)loop.buflen, (__u64)-1);
+		break;
+	case HUB_EPOLL:
+		io_uring_prep_poll_add(sqe, loop.epfd, POLLIN);
+		break;
+	case HUB_TICK:
+		io_uring_prep_timeout(sqe, &loop.tick, 0, 0);
+		break;
+	case HUB_WAKE:
+		io_uring_prep_read(sqe, loop.wakefd, &loop.wakebuf, sizeof(loop.wakebuf), 0);
+		break;
+	}
+	io_uring_sqe_set_data64(sqe, (__u64)op);
+}
+
+static void hub_read_done(int res)
+{
+	struct push_msg m;
+	size_t off = 0;
+	size_t n = 0, cap = 256;
+	struct item **items;
+	bool lost = false;
+	int r;
+
+	if (res < 0) {
+		if (res != -EAGAIN && res != -EINTR)
+			fprintf(stderr, "pushd: read %s: %s\n", pushd_cfg.device, strerror(-res));
+		return;
+	}
+	stat_add(&pushd_stats.reads, 1);
+	stat_add(&pushd_stats.bytes_in, (unsigned long long)res);
+	items = malloc(sizeof(*items) * cap);
+	if (!items)
+		return;
+
+	/* pass 1, no lock: encode every record once */
+	while ((r = push_record_next(loop.buf, (size_t)res, &off, &m)) > 0) {
+		struct item *it;
+
+		if (m.type != PUSH_REC_MSG && m.type != PUSH_REC_GAP)
+			continue;
+		if (m.type == PUSH_REC_GAP)
+			stat_add(&pushd_stats.gaps_in, 1);
+		else
+			stat_add(&pushd_stats.msgs_in, 1);
+		it = item_from_msg(&m);
+		if (!it) {
+			lost = true;	/* subscribers miss it; the recent record must not claim it */
+			continue;
+		}
+		if (n == cap) {
+			struct item **more = realloc(items, sizeof(*items) * cap * 2);
+			if (!more) {
+				item_put(it);
+				break;
+			}
+			items = more;
+			cap *= 2;
+		}
+		items[n++] = it;
+	}
+	if (r < 0) {
+		fprintf(stderr, "pushd: malformed record from %s at offset %zu\n",
+			pushd_cfg.device, off);
+		lost = true;
+	}
+
+	/* pass 2, locked: queue references on the subscribers */
+	hub_fanout(items, n, lost);
+	for (size_t i = 0; i < n; i++)
+		item_put(items[i]);
+	free(items);
+}
+
+static void hub_epoll(void)
+{
+	struct epoll_event evs[256];
+	int n;
+
+	/* one harvest per lock: a killed client's socket stays readable until reaped */
+	do {
+		hub_lock();
+		n = epoll_wait(loop.epfd, evs, 256, 0);
+		for (int i = 0; i < n; i++) {
+			struct hub_watch *w = evs[i].data.ptr;
+
+			w->cb(w, evs[i].events);
+		}
+		hub_unlock();
+	} while (n == 256);
+}
+
+static void *hub_thread(void *arg)
+{
+	(void)arg;
+	hub_arm(HUB_DEV);
+	hub_arm(HUB_EPOLL);
+	hub_arm(HUB_TICK);
+	hub_arm(HUB_WAKE);
+
+	while (!loop.stopping) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+		int rearm[HUB_WAKE + 1] = { 0 };
+		int ret = io_uring_submit_and_wait(&loop.ring, 1);
+
+		if (ret < 0 && ret != -EINTR) {
+			fprintf(stderr, "pushd: io_uring: %s\n", strerror(-ret));
+			break;
+		}
+		io_uring_for_each_cqe(&loop.ring, head, cqe) {
+			int op = (int)io_uring_cqe_get_data64(cqe);
+			int res = cqe->res;
+
+			seen++;
+			switch (op) {
+			case HUB_DEV:
+				hub_read_done(res);
+				if (res < 0 && res != -EAGAIN && res != -EINTR)
+					usleep(100000);	/* do not spin on a persistent error */
+				break;
+			case HUB_EPOLL:
+				hub_epoll();
+				break;
+			case HUB_TICK:
+				hub_tick(now_sec());
+				break;
+			case HUB_WAKE:
+				break;
+			default:
+				continue;
+			}
+			rearm[op] = 1;
+		}
+		io_uring_cq_advance(&loop.ring, seen);
+		for (int op = HUB_DEV; op <= HUB_WAKE; op++)
+			if (rearm[op])
+				hub_arm(op);
+	}
+	return NULL;
+}
+
+int hub_thread_init(int devfd)
+{
+	int ret;
+
+	loop.devfd = devfd;
+	/* a record is header + channel + data + padding: the buffer must hold the largest */
+	loop.buflen = HUB_BUF_MIN;
+	if (loop.buflen < (size_t)pushd_cfg.max_msg_size + 256)
+		loop.buflen = (size_t)pushd_cfg.max_msg_size + 256;
+	loop.buf = malloc(loop.buflen);
+	if (!loop.buf)
+		return -ENOMEM;
+	loop.tick.tv_sec = 1;
+	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	loop.wakefd = eventfd(0, EFD_CLOEXEC);
+	if (loop.epfd < 0 || loop.wakefd < 0)
+		return -errno;
+	ret = io_uring_queue_init(64, &loop.ring, 0);
+	if (ret < 0)
+		return ret;
+	return 0;
+}
+
+int hub_start(void)
+{
+	int ret = pthread_create(&loop.thread, NULL, hub_thread, NULL);
+
+	if (ret)
+		return -ret;
+	loop.running = 1;
+	return 0;
+}
+
+void hub_thread_stop(void)
+{
+	uint64_t one = 1;
+
+	if (loop.running) {
+		loop.stopping = 1;
+		if (write(loop.wakefd, &one, sizeof(one)) < 0)
+			perror("pushd: eventfd");
+		pthread_join(loop.thread, NULL);
+		loop.running = 0;
+		io_uring_queue_exit(&loop.ring);
+	}
+	free(loop.buf);
+	loop.buf = NULL;
+}

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * http.c - pushd's HTTP front: one libmicrohttpd daemon with its own
+ * epoll thread.  Connections are cheap: MHD's per-connection pool is
+ * --conn-memory bytes (3 KiB), which bounds headers and URL as well;
+ * waiting subscribers are suspended (no timeout, no polling), woken by the
+ * hub through MHD_resume_connection().
+ *
+ *   GET  /sub/CH[,CH...]   subscribe: WebSocket, SSE or long-poll (transport.h)
+ *   POST /pub/CH           publish the body (PUSH_IOC_PUBLISH)
+ *   GET  /pub/CH           the channel's state
+ *   GET  /stats, /metrics  counters (stats.c)
+ *   GET  /                 the demo page (www/index.html, built in)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/hub.h"
+#include "protocol/chan.h"
+#include "protocol/json.h"
+#include "push/probe_tag.h"
+#include "server/http.h"
+#include "server/stats.h"
+#include "transport/mhd.h"
+#include "transport/transport.h"
+
+/* The demo page, embedded by userspace/build.mk. */
+extern const char www_index_html[];
+extern const size_t www_index_html_len;
+
+static struct MHD_Daemon *http_daemon;
+static struct http_ctx http_headers_only;	/* con_cls between the first and second call */
+static int http_pubfd = -1, http_infofd = -1;
+
+static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *body;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return MHD_NO;
+	return http_send(conn, status, "application/json", body, (size_t)n);
+}
+
+static bool http_loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+	}
+	return false;
+}
+
+/* Constant-time comparison of the bearer token. */
+static bool http_token_ok(struct MHD_Connection *conn)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *tok = pushd_cfg.token;
+	size_t tlen = strlen(tok), alen;
+	unsigned char diff = 0;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7))
+		return false;
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	alen = strlen(auth);
+	while (alen && auth[alen - 1] == ' ')
+		alen--;
+	if (alen != tlen)
+		return false;
+	for (size_t i = 0; i < tlen; i++)
+		diff |= (unsigned char)(auth[i] ^ tok[i]);
+	return diff == 0;
+}
+
+/* --- /sub ---------------------------------------------------------------- */
+
+static int http_parse_id(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, void **con_cls)
+{
+	struct sub_request *req = calloc(1, sizeof(*req));
+	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+	const char *leid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+	const struct push_transport *t;
+	enum MHD_Result ret;
+	int n;
+
+	if (!req)
+		return MHD_NO;
+	n = chan_list_parse(chans, strlen(chans), req->chans);
+	if (n == -E2BIG) {
+		free(req);
+		return http_text(conn, MHD_HTTP_BAD_REQUEST, "too many channels (at most 64)");
+	}
+	if (n <= 0) {
+		free(req);
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "bad channel list: names are 1-64 characters of [A-Za-z0-9_.:-], comma-separated");
+	}
+	req->nchans = n;
+	/* Last-Event-ID (an EventSource reconnecting) wins over ?since= */
+	if (leid && *leid) {
+		since = leid;
+	}
+	if (since) {
+		if (!strcmp(since, "oldest")) {
+			req->since_mode = SINCE_OLDEST;
+		} else if (http_parse_id(since, &req->since) == 0) {
+			req->since_mode = SINCE_ID;
+		} else {
+			free(req);
+			return http_text(conn, MHD_HTTP_BAD_REQUEST,
+					 "bad since: a message id (digits) or \"oldest\"");
+		}
+	}
+	if (format && strcmp(format, "json")) {
+		if (strcmp(format, "raw")) {
+			free(req);
+			return http_text(conn, MHD_HTTP_BAD_REQUEST, "bad format: \"json\" or \"raw\"");
+		}
+		req->raw = true;
+	}
+	t = transport_detect(conn);
+	if (!t) {
+		free(req);
+		return MHD_NO;
+	}
+	if (req->raw && t != &transport_sse) {
+		free(req);
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
+	}
+	probe_tag_conn(http_conn_fd(conn), t->kind);
+	ret = (enum MHD_Result)t->open(conn, req, con_cls);
+	free(req);
+	return ret;
+}
+
+/* --- /pub ---------------------------------------------------------------- */
+
+struct pub_ctx {
+	struct http_ctx ctx;
+	struct chan_name chan;
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+static void pub_done(struct http_ctx *ctx)
+{
+	struct pub_ctx *p = (struct pub_ctx *)ctx;
+
+	free(p->body);
+	free(p);
+}
+
+static enum MHD_Result pub_finish(struct pub_ctx *p, struct MHD_Connection *conn)
+{
+	struct push_publish pub = { 0 };
+	char tbuf[JSON_TIME_LEN + 1];
+
+	if (p->too_big)
+		return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
+	if (!p->len)
+		return http_text(conn, MHD_HTTP_BAD_REQUEST, "empty message");
+	pub.data = (uintptr_t)p->body;
+	pub.data_len = (uint32_t)p->len;
+	pub.chan_len = p->chan.len;
+	memcpy(pub.channel, p->chan.s, p->chan.len);
+	if (ioctl(http_pubfd, PUSH_IOC_PUBLISH, &pub) < 0) {
+		switch (errno) {
+		case EMSGSIZE:
+			return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
+		case EINVAL:
+			return http_text(conn, MHD_HTTP_BAD_REQUEST, "rejected by the device");
+		case ENOSPC:
+			return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many channels");
+		default:
+			return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(errno));
+		}
+	}
+	stat_add(&pushd_stats.published, 1);
+	json_time(tbuf, sizeof(tbuf), pub.time_ns);
+	tbuf[JSON_TIME_LEN] = '\0';
+	return http_json(conn, MHD_HTTP_CREATED, "{\"id\":%" PRIu64 ",\"channel\":\"%s\",\"time\":\"%s\"}",
+			 (uint64_t)pub.id, p->chan.s, tbuf);
+}
+
+static enum MHD_Result pub_again(struct http_ctx *ctx, struct MHD_Connection *conn,
+				 const char *upload, size_t *upload_size)
+{
+	struct pub_ctx *p = (struct pub_ctx *)ctx;
+
+	if (!*upload_size)
+		return pub_finish(p, conn);
+	if (!p->too_big) {
+		if (p->len + *upload_size > pushd_cfg.max_msg_size) {
+			p->too_big = true;
+		} else {
+			char *more = realloc(p->body, p->len + *upload_size);
+
+			if (!more)
+				return MHD_NO;
+			memcpy(more + p->len, upload, *upload_size);
+			p->body = more;
+			p->len += *upload_size;
+		}
+	}
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *chan, void **con_cls)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct pub_ctx *p;
+	uint64_t len;
+
+	if (pushd_cfg.token) {
+		if (!http_token_ok(conn)) {
+			struct MHD_Response *r;
+			enum MHD_Result ret;
+			static const char msg[] = "missing or wrong bearer token\n";
+
+			r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+							    MHD_RESPMEM_PERSISTENT);
+			if (!r)
+				return MHD_NO;
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pushd\"");
+			http_common_headers(r);
+			ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+	} else if (!http_loopback(conn)) {
+		return http_text(conn, MHD_HTTP_FORBIDDEN,
+				 "publishing is allowed from loopback only (start pushd with --token-file)");
+	}
+	if (!chan_name_valid(chan, strlen(chan)))
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
+	if (cl && http_parse_id(cl, &len) == 0 && len > pushd_cfg.max_msg_size)
+		return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return MHD_NO;
+	p->ctx.again = pub_again;
+	p->ctx.done = pub_done;
+	p->chan.len = (unsigned char)strlen(chan);
+	memcpy(p->chan.s, chan, p->chan.len + 1);
+	*con_cls = p;
+	return MHD_YES;
+}
+
+static enum MHD_Result http_pub_get(struct MHD_Connection *conn, const char *chan)
+{
+	struct push_chan_info ci = { 0 };
+	uint64_t subs[4];
+
+	if (!chan_name_valid(chan, strlen(chan)))
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
+	ci.chan_len = (uint32_t)strlen(chan);
+	memcpy(ci.channel, chan, ci.chan_len);
+	if (ioctl(http_infofd, PUSH_IOC_CHAN_INFO, &ci) < 0 && errno != ENOENT)
+		return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(errno));
+	hub_chan_subscribers(chan, subs);
+	return http_json(conn, MHD_HTTP_OK,
+			 "{\"channel\":\"%s\",\"last_id\":%" PRIu64 ",\"published\":%" PRIu64
+			 ",\"retained\":%" PRIu64 ",\"subscribers\":{\"longpoll\":%" PRIu64
+			 ",\"sse\":%" PRIu64 ",\"websocket\":%" PRIu64 "}}",
+			 chan, (uint64_t)ci.last_id, (uint64_t)ci.published, (uint64_t)ci.retained,
+			 subs[PUSH_TRANSPORT_LONGPOLL], subs[PUSH_TRANSPORT_SSE],
+			 subs[PUSH_TRANSPORT_WEBSOCKET]);
+}
+
+/* --- the rest ------------------------------------------------------------ */
+
+static enum MHD_Result http_static(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(www_index_html_len,
+								 (void *)www_index_html,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result http_preflight(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	http_common_headers(r);
+	MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	MHD_add_response_header(r, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, Last-Event-ID");
+	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+	ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char *url,
+				    const char *method, const char *version, const char *upload,
+				    size_t *upload_size, void **con_cls)
+{
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	char *body;
+	size_t len;
+
+	(void)cls;
+	(void)version;
+	if (*con_cls == &http_headers_only) {
+		/* second call: the request is complete, a response keeps the connection */
+		*con_cls = NULL;
+	} else if (*con_cls) {
+		struct http_ctx *ctx = *con_cls;
+
+		return ctx->again(ctx, conn, upload, upload_size);
+	} else {
+		/*
+		 * First call, headers only.  MHD closes the connection after a
+		 * response queued now, so answer on the next call (POST /pub
+		 * sets up its body collector now, and answers at the end).
+		 */
+		stat_add(&pushd_stats.requests, 1);
+		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
+			return http_pub_post(conn, url + 5, con_cls);
+		*con_cls = &http_headers_only;
+		return MHD_YES;
+	}
+
+	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
+		return http_preflight(conn);
+	if (!strncmp(url, "/sub/", 5)) {
+		if (!get)
+			return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET to subscribe");
+		return http_sub(conn, url + 5, con_cls);
+	}
+	if (!strncmp(url, "/pub/", 5)) {
+		if (get)
+			return http_pub_get(conn, url + 5);
+		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST to publish, GET for state");
+	}
+	if (!get)
+		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	if (!strcmp(url, "/"))
+		return http_static(conn);
+	if (!strcmp(url, "/stats")) {
+		len = stats_json(&body);
+		return body ? http_send(conn, MHD_HTTP_OK, "application/json", body, len) : MHD_NO;
+	}
+	if (!strcmp(url, "/metrics")) {
+		len = stats_prometheus(&body);
+		return body ? http_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len) : MHD_NO;
+	}
+	return http_text(conn, MHD_HTTP_NOT_FOUND,
+			 "not found: try /sub/CHANNEL, /pub/CHANNEL, /stats, /metrics or /");
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct http_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (ctx && ctx != &http_headers_only) {
+		*con_cls = NULL;
+		ctx->done(ctx);
+	}
+}
+
+static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		probe_untag_conn(http_conn_fd(conn), 0);
+}
+
+/*
+ * MHD's URL unescaping turns "%00" into a NUL that cuts "a%00b" to "a".
+ * Nothing pushd takes needs escapes (channel names, ids, "oldest"), so
+ * nothing is unescaped and a '%' is simply an invalid character.
+ */
+static size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("pushd: mhd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int http_start(int pubfd, int infofd)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
+	struct MHD_OptionItem opts[16];
+	int n = 0;
+
+	http_pubfd = pubfd;
+	http_infofd = infofd;
+	if (pushd_cfg.listen.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (pushd_cfg.cert_pem)
+		flags |= MHD_USE_TLS;
+	if (pushd_cfg.verbose)
+		flags |= MHD_USE_ERROR_LOG;
+
+#define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);
+	OPT(MHD_OPTION_SOCK_ADDR, 0, &pushd_cfg.listen);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pushd_cfg.conn_memory, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_INCREMENT, 512, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, pushd_cfg.max_conns, NULL);
+	if (pushd_cfg.max_conns_per_ip)
+		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pushd_cfg.max_conns_per_ip, NULL);
+	/* idle or slow-header connections go after this; suspended ones never */
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
+	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL);
+	if (pushd_cfg.cert_pem) {
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, pushd_cfg.cert_pem);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, pushd_cfg.key_pem);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+
+	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, NULL,
+				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	return http_daemon ? 0 : -EADDRNOTAVAIL;
+}
+
+void http_stop(void)
+{
+	if (http_daemon) {
+		MHD_stop_daemon(http_daemon);
+		http_daemon = NULL;
+	}
+}

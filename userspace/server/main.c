@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pushd - deliver what is published on /dev/push to web clients over
+ * long-polling, Server-Sent Events and WebSocket.
+ *
+ * Threads: the main thread only waits for signals; the hub thread
+ * (core/hub_thread.c) reads the device through io_uring, fans messages
+ * out and drives WebSocket sockets; libmicrohttpd's thread (http.c)
+ * parses HTTP and runs long-poll and SSE responses.  docs/PUSHD.md has
+ * the design and the layout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/hub.h"
+#include "server/http.h"
+
+static const char usage[] =
+"Usage: pushd [OPTION]...\n"
+"Serve the messages of /dev/push to web clients (long-poll, SSE, WebSocket).\n"
+"\n"
+"  --listen ADDR:PORT     address to listen on (127.0.0.1:8080; [::1]:8080 for IPv6)\n"
+"  --device PATH          the push device (/dev/push)\n"
+"  --token-file F         POST /pub needs 'Authorization: Bearer <first line of F>';\n"
+"                         without it only loopback clients may publish\n"
+"  --allow-origin O       CORS: Access-Control-Allow-Origin value; WebSocket Origin check\n"
+"  --cert F --key F       serve HTTPS/WSS with this PEM certificate and key\n"
+"  --user U               drop root for user U once the device and port are open\n"
+"  --heartbeat S          SSE comment / WebSocket ping every S seconds (15)\n"
+"  --poll-timeout S       long-poll waits at most S seconds (30)\n"
+"  --max-queue BYTES      a client with more queued is cut off as slow (1048576)\n"
+"  --max-conns N          connections in total (60000)\n"
+"  --max-conns-per-ip N   connections per client address (unlimited)\n"
+"  --conn-memory BYTES    libmicrohttpd memory per connection: bounds URL and\n"
+"                         headers, and costs that much per subscriber (3072)\n"
+"  -v, --verbose          log more\n"
+"  -h, --help             this text\n"
+"  -V, --version          the version\n"
+"\n"
+"Examples:\n"
+"  pushd --listen 0.0.0.0:8080 --token-file /etc/pushd/token --user nobody\n"
+"  curl -N -H 'Accept: text/event-stream' http://127.0.0.1:8080/sub/chat\n"
+"  echo '@chat hello' > /dev/push\n";
+
+enum {
+	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
+	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
+	OPT_CONN_MEMORY,
+};
+
+static const struct option options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "token-file", required_argument, NULL, OPT_TOKEN },
+	{ "allow-origin", required_argument, NULL, OPT_ORIGIN },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+	{ "poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT },
+	{ "max-queue", required_argument, NULL, OPT_MAX_QUEUE },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP },
+	{ "conn-memory", required_argument, NULL, OPT_CONN_MEMORY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
+};
+
+/* Strict unsigned parse: digits only, within [min, max]. */
+static unsigned long long parse_num(const char *opt, const char *s,
+				    unsigned long long min, unsigned long long max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || *end || v < min || v > max) {
+		fprintf(stderr, "pushd: --%s: expected a number in [%llu, %llu], got '%s'\n",
+			opt, min, max, s);
+		exit(2);
+	}
+	return v;
+}
+
+/* Reads a whole (small) file; NULL-terminated, or exits. */
+static char *slurp(const char *opt, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f) {
+		fprintf(stderr, "pushd: --%s %s: %s\n", opt, path, strerror(errno));
+		exit(1);
+	}
+	buf = malloc(1 << 20);
+	if (!buf) {
+		fclose(f);
+		exit(1);
+	}
+	len = fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		fprintf(stderr, "pushd: --user %s: no such user\n", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		fprintf(stderr, "pushd: --user %s: %s\n", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		fprintf(stderr, "pushd: --user %s: could regain root\n", user);
+		return -1;
+	}
+	return 0;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct pushd_config *cfg = &pushd_cfg;
+	const char *cert = NULL, *key = NULL;
+	int devfd, histfd, pubfd, opt, sig;
+	sigset_t sigs;
+
+	config_defaults(cfg);
+	while ((opt = getopt_long(argc, argv, "vhV", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN:
+			if (config_parse_listen(cfg, optarg)) {
+				fprintf(stderr, "pushd: --listen: expected ADDR:PORT, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_DEVICE:
+			cfg->device = optarg;
+			break;
+		case OPT_TOKEN:
+			cfg->token = slurp("token-file", optarg);
+			cfg->token[strcspn(cfg->token, "\r\n")] = '\0';
+			if (!*cfg->token) {
+				fprintf(stderr, "pushd: --token-file %s: empty token\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_ORIGIN:
+			cfg->allow_origin = optarg;
+			break;
+		case OPT_CERT:
+			cert = optarg;
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_USER:
+			cfg->user = optarg;
+			break;
+		case OPT_HEARTBEAT:
+			cfg->heartbeat = (unsigned int)parse_num("heartbeat", optarg, 1, 3600);
+			break;
+		case OPT_POLL_TIMEOUT:
+			cfg->poll_timeout = (unsigned int)parse_num("poll-timeout", optarg, 1, 3600);
+			break;
+		case OPT_MAX_QUEUE:
+			cfg->max_queue = parse_num("max-queue", optarg, 1024, 1ULL << 32);
+			break;
+		case OPT_MAX_CONNS:
+			cfg->max_conns = (unsigned int)parse_num("max-conns", optarg, 1, 1000000);
+			break;
+		case OPT_MAX_CONNS_IP:
+			cfg->max_conns_per_ip = (unsigned int)parse_num("max-conns-per-ip", optarg, 1, 1000000);
+			break;
+		case OPT_CONN_MEMORY:
+			cfg->conn_memory = parse_num("conn-memory", optarg, 2048, 1 << 20);
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("pushd %s\n", PUSHD_VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pushd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!cert != !key) {
+		fputs("pushd: --cert and --key go together\n", stderr);
+		return 2;
+	}
+	if (cert) {
+		cfg->cert_pem = slurp("cert", cert);
+		cfg->key_pem = slurp("key", key);
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	/* threads inherit the mask: only the main thread takes these signals */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	raise_nofile();
+
+	/* the hub's reader must block (io_uring arms poll); the others must not */
+	devfd = open(cfg->device, O_RDONLY | O_CLOEXEC);
+	histfd = open(cfg->device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	pubfd = open(cfg->device, O_WRONLY | O_CLOEXEC);
+	if (devfd < 0 || histfd < 0 || pubfd < 0) {
+		fprintf(stderr, "pushd: %s: %s\n", cfg->device, strerror(errno));
+		return 1;
+	}
+	int err = hub_init(devfd, histfd);
+	if (err) {
+		fprintf(stderr, "pushd: hub: %s\n", strerror(-err));
+		return 1;
+	}
+	err = http_start(pubfd, histfd);
+	if (err) {
+		fprintf(stderr, "pushd: cannot listen (address in use, or bad TLS files?)\n");
+		return 1;
+	}
+	if (cfg->user && drop_privileges(cfg->user)) {
+		http_stop();
+		return 1;
+	}
+	err = hub_start();
+	if (err) {
+		fprintf(stderr, "pushd: hub thread: %s\n", strerror(-err));
+		http_stop();
+		return 1;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "pushd %s: serving %s\n", PUSHD_VERSION, cfg->device);
+
+	do {
+		if (sigwait(&sigs, &sig))
+			sig = SIGTERM;
+	} while (sig == SIGHUP);
+
+	if (cfg->verbose)
+		fprintf(stderr, "pushd: %s, closing clients\n", strsignal(sig));
+	hub_shutdown(2000);
+	http_stop();
+	hub_stop();
+	close(pubfd);
+	close(histfd);
+	close(devfd);
+	return 0;
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/* stats.c - /stats and /metrics from pushd's counters, the hub's queues and the probes. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/counters.h"
+#include "core/hub.h"
+#include "push/probe_tag.h"
+#include "server/stats.h"
+
+#define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static const char *const tnames[PUSH_TRANSPORT_MAX] = {
+	[PUSH_TRANSPORT_LONGPOLL] = "longpoll",
+	[PUSH_TRANSPORT_SSE] = "sse",
+	[PUSH_TRANSPORT_WEBSOCKET] = "websocket",
+};
+
+size_t stats_json(char **out)
+{
+	struct pushd_stats *s = &pushd_stats;
+	uint64_t qitems, qbytes, qmax;
+	char *probes = malloc(65536);
+	size_t plen = probes ? probe_stats_json(probes, 65536) : 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*out = NULL;
+	if (!f) {
+		free(probes);
+		return 0;
+	}
+	hub_queue_stats(&qitems, &qbytes, &qmax);
+	fprintf(f, "{\"last_id\":%" PRIu64 ",\"messages_in\":%llu,\"gaps_in\":%llu,"
+		"\"bytes_in\":%llu,\"device_reads\":%llu,\"published\":%llu,"
+		"\"history_reads\":%llu,\"requests\":%llu,",
+		hub_last_id(), LOAD(s->msgs_in), LOAD(s->gaps_in), LOAD(s->bytes_in),
+		LOAD(s->reads), LOAD(s->published), LOAD(s->history_reads), LOAD(s->requests));
+	unsigned long long conns = 0, out_items = 0, out_bytes = 0, slow = 0;
+	fputs("\"transports\":{", f);
+	for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++) {
+		struct transport_stats *ts = &s->t[t];
+
+		fprintf(f, "%s\"%s\":{\"connections\":%llu,\"connections_total\":%llu,"
+			"\"messages_out\":%llu,\"bytes_out\":%llu,\"slow_disconnects\":%llu}",
+			t == PUSH_TRANSPORT_LONGPOLL ? "" : ",", tnames[t], LOAD(ts->conns),
+			LOAD(ts->conns_total), LOAD(ts->items_out), LOAD(ts->bytes_out), LOAD(ts->slow));
+		conns += LOAD(ts->conns);
+		out_items += LOAD(ts->items_out);
+		out_bytes += LOAD(ts->bytes_out);
+		slow += LOAD(ts->slow);
+	}
+	fprintf(f, "},\"connections\":%llu,\"messages_out\":%llu,\"bytes_out\":%llu,"
+		"\"slow_disconnects\":%llu,\"queues\":{\"items\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"max_bytes\":%" PRIu64 "}",
+		conns, out_items, out_bytes, slow, qitems, qbytes, qmax);
+	if (plen)
+		fprintf(f, ",\"probes\":%.*s", (int)plen, probes);
+	fputs("}\n", f);
+	fclose(f);
+	free(probes);
+	*out = buf;
+	return len;
+}
+
+size_t stats_prometheus(char **out)
+{
+	struct pushd_stats *s = &pushd_stats;
+	uint64_t qitems, qbytes, qmax;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*out = NULL;
+	if (!f)
+		return 0;
+	hub_queue_stats(&qitems, &qbytes, &qmax);
+#define METRIC(name, type, help) fprintf(f, "# HELP " name " " help "\n# TYPE " name " " type "\n")
+	METRIC("push_last_id", "gauge", "Last message id fanned out.");
+	fprintf(f, "push_last_id %" PRIu64 "\n", hub_last_id());
+	METRIC("push_messages_in_total", "counter", "Messages read from /dev/push.");
+	fprintf(f, "push_messages_in_total %llu\n", LOAD(s->msgs_in));
+	METRIC("push_gaps_in_total", "counter", "Gap records read from /dev/push (the hub fell behind).");
+	fprintf(f, "push_gaps_in_total %llu\n", LOAD(s->gaps_in));
+	METRIC("push_bytes_in_total", "counter", "Bytes read from /dev/push.");
+	fprintf(f, "push_bytes_in_total %llu\n", LOAD(s->bytes_in));
+	METRIC("push_device_reads_total", "counter", "read() completions on /dev/push.");
+	fprintf(f, "push_device_reads_total %llu\n", LOAD(s->reads));
+	METRIC("push_published_total", "counter", "Messages published through POST /pub.");
+	fprintf(f, "push_published_total %llu\n", LOAD(s->published));
+	METRIC("push_history_reads_total", "counter", "Resumes served from the device history.");
+	fprintf(f, "push_history_reads_total %llu\n", LOAD(s->history_reads));
+	METRIC("push_http_requests_total", "counter", "HTTP requests.");
+	fprintf(f, "push_http_requests_total %llu\n", LOAD(s->requests));
+
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} per[] = {
+		{ "push_connections", "gauge", "Open subscriber connections.",
+		  offsetof(struct transport_stats, conns) },
+		{ "push_connections_total", "counter", "Subscriber connections ever opened.",
+		  offsetof(struct transport_stats, conns_total) },
+		{ "push_messages_out_total", "counter", "Messages and gaps delivered.",
+		  offsetof(struct transport_stats, items_out) },
+		{ "push_bytes_out_total", "counter", "Bytes written to subscribers.",
+		  offsetof(struct transport_stats, bytes_out) },
+		{ "push_slow_disconnects_total", "counter", "Subscribers cut off for a full queue.",
+		  offsetof(struct transport_stats, slow) },
+	};
+	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per[i].name, per[i].help, per[i].name, per[i].type);
+		for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++) {
+			atomic_ullong *v = (atomic_ullong *)((char *)&s->t[t] + per[i].off);
+
+			fprintf(f, "%s{transport=\"%s\"} %llu\n", per[i].name, tnames[t], LOAD(*v));
+		}
+	}
+	METRIC("push_queue_items", "gauge", "Items queued over all subscribers.");
+	fprintf(f, "push_queue_items %" PRIu64 "\n", qitems);
+	METRIC("push_queue_bytes", "gauge", "Bytes queued over all subscribers.");
+	fprintf(f, "push_queue_bytes %" PRIu64 "\n", qbytes);
+	METRIC("push_queue_max_bytes", "gauge", "Largest queue of one subscriber, in bytes.");
+	fprintf(f, "push_queue_max_bytes %" PRIu64 "\n", qmax);
+#undef METRIC
+	fclose(f);
+	*out = buf;
+	return len;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sse.c - Server-Sent Events: a chunked text/event-stream response whose
+ * content reader copies as many queued events as fit into MHD's buffer,
+ * so a backlog goes out as one chunk.  With nothing queued it suspends the
+ * connection, as long-poll waits (longpoll.c), and the hub resumes it.
+ *
+ * ?format=raw uses transport_sse_raw, a copy of the table whose items are
+ * the raw SSE events (payload split into data: lines, EventSource's
+ * e.data is the payload itself); gaps, heartbeats and closes are the same.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/hub.h"
+#include "protocol/sse.h"
+#include "push/probe_tag.h"
+#include "transport/mhd.h"
+#include "transport/transport.h"
+
+struct sse_client {
+	struct client c;
+	struct MHD_Connection *conn;
+	uint64_t next_hb;	/* monotonic seconds */
+	uint8_t preamble;	/* bytes of "retry: 2000\n\n" sent */
+};
+
+/*
+ * MHD gives every callback response a block of this size, which chunked
+ * responses never use (the reader writes into the connection's own buffer):
+ * keep it tiny, it is paid per subscriber.
+ */
+#define SSE_BLOCK	64
+
+static const char sse_retry_line[] = "retry: 2000\n\n";
+
+#define SSE_CTRL(pre, body, is_end) {				\
+	.type = ITEM_CTRL, .end = (is_end),			\
+	.sse_pre = pre, .sse_pre_len = sizeof(pre) - 1,		\
+	.json = body, .json_len = sizeof(body) - 1,		\
+}
+
+/* ": hb" + "" + "\n\n" */
+static struct item sse_hb = SSE_CTRL(": hb", "", 0);
+static struct item sse_close_slow = SSE_CTRL("event: close\ndata: ", "{\"reason\":\"slow consumer\"}", 1);
+static struct item sse_close_shutdown = SSE_CTRL("event: close\ndata: ", "{\"reason\":\"shutdown\"}", 1);
+
+static uint64_t sse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static bool sse_detect(struct MHD_Connection *conn)
+{
+	return http_header_has(conn, MHD_HTTP_HEADER_ACCEPT, "text/event-stream");
+}
+
+static uint32_t sse_item_len(const struct item *it)
+{
+	return item_sse_len(it);
+}
+
+static uint32_t sse_raw_item_len(const struct item *it)
+{
+	return item_sse_raw_len(it);
+}
+
+/* Copies bytes [from, from + n) of the item's SSE form (@raw: ?format=raw) to out. */
+static void sse_copy(const struct item *it, bool raw, uint32_t from, char *out, uint32_t n)
+{
+	const char *piece[3] = { it->sse_pre, it->json, "\n\n" };
+	uint32_t plen[3] = { it->sse_pre_len, it->json_len, 2 };
+
+	if (raw && it->sse_raw) {
+		piece[0] = it->sse_raw;
+		plen[0] = it->sse_raw_len;
+		plen[1] = plen[2] = 0;
+	}
+
+	for (int i = 0; i < 3 && n; i++) {
+		if (from >= plen[i]) {
+			from -= plen[i];
+			continue;
+		}
+		uint32_t k = plen[i] - from < n ? plen[i] - from : n;
+		memcpy(out, piece[i] + from, k);
+		out += k;
+		n -= k;
+		from = 0;
+	}
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse_client *s = cls;
+	struct client *c = &s->c;
+	size_t off = 0;
+	uint32_t items = 0;
+	bool raw = c->t == &transport_sse_raw;
+
+	(void)pos;
+	hub_lock();
+	while (s->preamble < sizeof(sse_retry_line) - 1 && off < max) {
+		buf[off++] = sse_retry_line[s->preamble++];
+	}
+	while (c->qlen && off < max && !(c->flags & CF_DONE)) {
+		struct item *it = client_head(c);
+		uint32_t len = c->t->item_len(it);
+		uint32_t n = len - c->qoff;
+
+		if (n > max - off)
+			n = (uint32_t)(max - off);
+		sse_copy(it, raw, c->qoff, buf + off, n);
+		off += n;
+		c->qoff += n;
+		if (c->qoff < len)
+			break;
+		if (it->end)
+			c->flags |= CF_DONE;
+		if (it->type != ITEM_CTRL)
+			items++;
+		client_pop(c);
+	}
+	if (items) {
+		c->delivered += items;
+		stat_add(&pushd_stats.t[PUSH_TRANSPORT_SSE].items_out, items);
+		probe_count_delivered(c->fd, items);
+	}
+	stat_add(&pushd_stats.t[PUSH_TRANSPORT_SSE].bytes_out, off);
+	if (!off) {
+		if ((c->flags & CF_DONE) || ((c->flags & CF_CLOSING) && !c->qlen)) {
+			hub_unlock();
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		longpoll_wait(c, s->conn);
+	}
+	hub_unlock();
+	return (ssize_t)off;
+}
+
+static void sse_free(void *cls)
+{
+	struct sse_client *s = cls;
+
+	hub_lock();
+	hub_unsubscribe(&s->c);
+	hub_unlock();
+	free(s);
+}
+
+static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls)
+{
+	struct sse_client *s = calloc(1, sizeof(*s));
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int err;
+
+	(void)con_cls;
+	if (!s)
+		return MHD_NO;
+	s->c.t = req->raw ? &transport_sse_raw : &transport_sse;
+	s->c.fd = http_conn_fd(conn);
+	s->conn = conn;
+	s->next_hb = sse_now() + pushd_cfg.heartbeat;
+	err = hub_subscribe(&s->c, req);
+	if (err) {
+		free(s);
+		return longpoll_open_error(conn, err);
+	}
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_reader, s, sse_free);
+	if (!r) {
+		sse_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	http_common_headers(r);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void sse_deliver(struct client *c)
+{
+	longpoll_wake(c, ((struct sse_client *)c)->conn);
+}
+
+static void sse_heartbeat(struct client *c, uint64_t now)
+{
+	struct sse_client *s = (struct sse_client *)c;
+
+	if (now < s->next_hb)
+		return;
+	s->next_hb = now + pushd_cfg.heartbeat;
+	hub_queue(c, &sse_hb);
+}
+
+static void sse_close(struct client *c, enum client_close why)
+{
+	if (c->flags & CF_CLOSING)
+		return;
+	client_drain_unsent(c);
+	client_push(c, why == CLOSE_SLOW ? &sse_close_slow : &sse_close_shutdown);
+	c->flags |= CF_CLOSING;
+	hub_mark_dirty(c);
+}
+
+const struct push_transport transport_sse = {
+	.name = "sse",
+	.kind = PUSH_TRANSPORT_SSE,
+	.detect = sse_detect,
+	.open = sse_open,
+	.deliver = sse_deliver,
+	.heartbeat = sse_heartbeat,
+	.close = sse_close,
+	.item_len = sse_item_len,
+};
+
+/* ?format=raw: the same transport with the raw form of each message. */
+const struct push_transport transport_sse_raw = {
+	.name = "sse",
+	.kind = PUSH_TRANSPORT_SSE,
+	.detect = sse_detect,
+	.open = sse_open,
+	.deliver = sse_deliver,
+	.heartbeat = sse_heartbeat,
+	.close = sse_close,
+	.item_len = sse_raw_item_len,
+};

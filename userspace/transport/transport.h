@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * transport.h - the transports: one file each (longpoll.c, sse.c,
+ * websocket.c), each a table of the type core/client.h defines, which is
+ * all the hub knows of them.  A new transport is a new file here, a line
+ * below and one in transport.c's list.
+ */
+#ifndef PUSHD_TRANSPORT_H
+#define PUSHD_TRANSPORT_H
+
+#include "core/client.h"
+
+struct MHD_Connection;
+
+extern const struct push_transport transport_ws;
+extern const struct push_transport transport_sse;
+extern const struct push_transport transport_sse_raw;	/* SSE with ?format=raw */
+extern const struct push_transport transport_longpoll;
+
+/* The transport of a /sub request: the first whose detect() takes it (long-poll takes any). */
+const struct push_transport *transport_detect(struct MHD_Connection *conn);
+
+/* Pieces long-poll and SSE share (longpoll.c). */
+
+/* Suspends @conn until hub delivers to @c (lock held). */
+void longpoll_wait(struct client *c, struct MHD_Connection *conn);
+
+/* deliver() of MHD-driven transports: resume @conn if it waits (lock held). */
+void longpoll_wake(struct client *c, struct MHD_Connection *conn);
+
+/* Answers a subscribe that failed with -errno. */
+int longpoll_open_error(struct MHD_Connection *conn, int err);
+
+#endif

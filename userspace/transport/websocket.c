@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * websocket.c - WebSocket.  MHD does the HTTP/1.1 101 handshake and hands
+ * over the socket; from then on the hub thread drives it through its epoll
+ * set: queued items go out as text frames, many per sendmsg() (the frame
+ * header and the shared JSON are two iovecs per item, nothing is copied),
+ * and what the client sends is parsed by protocol/ws.c, answered (ping,
+ * close) and otherwise ignored.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/hub.h"
+#include "protocol/ws.h"
+#include "push/probe_tag.h"
+#include "transport/mhd.h"
+#include "transport/transport.h"
+
+#define WS_IOV_ITEMS	64		/* items per sendmsg() */
+#define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
+#define WS_CLOSE_WAIT	5		/* seconds a closing client may stall */
+#define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
+
+struct ws_client {
+	struct client c;
+	struct hub_watch w;
+	struct MHD_UpgradeResponseHandle *urh;
+	uint64_t next_ping;		/* monotonic seconds */
+	uint64_t close_by;		/* when closing: give up waiting at, unless... */
+	uint64_t close_last;		/* ...it made progress: the latest deadline */
+	int outq;			/* unacked bytes in the socket at the last check */
+	uint64_t sent, sent_mark;	/* bytes written, and at the last check */
+	bool watched;
+	struct ws_parser p;
+};
+
+/* A close frame as a static item: the whole frame is its "json" bytes. */
+struct ws_close_item {
+	struct item it;
+	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
+};
+
+static struct ws_close_item ws_close_slow, ws_close_shutdown;
+static struct item ws_ping = {
+	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
+};
+
+static uint64_t ws_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Fills a close item (ref 0: static) for @code and @reason. */
+static struct item *ws_close_init(struct ws_close_item *ci, uint16_t code, const char *reason)
+{
+	if (!ci->it.json_len) {
+		ci->it.type = ITEM_CTRL;
+		ci->it.end = 1;
+		ci->it.json = (const char *)ci->frame;
+		ci->it.json_len = (uint32_t)ws_close_frame(ci->frame, sizeof(ci->frame), code, reason);
+	}
+	return &ci->it;
+}
+
+/* A control frame (pong, close) built for one client: ref 1. */
+static struct item *ws_ctrl_item(int opcode, uint16_t code, const uint8_t *data, size_t len)
+{
+	struct item *it = calloc(1, sizeof(*it) + WS_HEADER_MAX + WS_CONTROL_MAX);
+	uint8_t *frame;
+
+	if (!it)
+		return NULL;
+	atomic_init(&it->ref, 1);
+	it->type = ITEM_CTRL;
+	frame = (uint8_t *)it->buf;
+	if (len > WS_CONTROL_MAX)
+		len = WS_CONTROL_MAX;
+	if (opcode == WS_OP_CLOSE) {
+		char reason[WS_CONTROL_MAX + 1];
+		size_t rl = len < WS_CONTROL_MAX - 2 ? len : WS_CONTROL_MAX - 2;
+
+		if (rl)
+			memcpy(reason, data, rl);
+		reason[rl] = '\0';
+		it->end = 1;
+		it->json_len = (uint32_t)ws_close_frame(frame, WS_HEADER_MAX + WS_CONTROL_MAX, code,
+							len ? reason : NULL);
+	} else {
+		it->json_len = (uint32_t)ws_frame(frame, WS_HEADER_MAX + WS_CONTROL_MAX, opcode, data, len);
+	}
+	it->json = it->buf;
+	return it;
+}
+
+static bool ws_detect(struct MHD_Connection *conn)
+{
+	return http_header_has(conn, MHD_HTTP_HEADER_UPGRADE, "websocket");
+}
+
+static uint32_t ws_item_len(const struct item *it)
+{
+	return item_ws_len(it);
+}
+
+static void ws_release(struct client *c)
+{
+	struct ws_client *wc = (struct ws_client *)c;
+
+	if (wc->watched)
+		hub_watch_del(&wc->w);
+	probe_untag_conn(c->fd, 0);	/* its deliveries were counted as they went out */
+	shutdown(c->fd, SHUT_RDWR);
+	MHD_upgrade_action(wc->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(wc);
+}
+
+static void ws_kill(struct ws_client *wc)
+{
+	if (!(wc->c.flags & CF_DONE)) {
+		wc->c.flags |= CF_DONE | CF_CLOSING;
+		hub_reap(&wc->c, ws_release);
+	}
+}
+
+static void ws_want_out(struct ws_client *wc, bool on)
+{
+	uint32_t ev = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+
+	if (wc->watched)
+		hub_watch_mod(&wc->w, ev);
+	else
+		wc->w.events = ev;
+}
+
+/* Sends what is queued, many frames per call, until done or the socket is full. */
+static void ws_deliver(struct client *c)
+{
+	struct ws_client *wc = (struct ws_client *)c;
+	struct iovec iov[WS_IOV_ITEMS * 2];
+
+	if (c->flags & CF_DONE)
+		return;
+	while (c->qlen) {
+		uint32_t n = c->qlen < WS_IOV_ITEMS ? c->qlen : WS_IOV_ITEMS;
+		struct msghdr mh = { .msg_iov = iov };
+		size_t total = 0, skip = c->qoff;
+		int k = 0;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct item *it = client_at(c, i);
+			size_t hl = it->ws_hdr_len, jl = it->json_len;
+			const uint8_t *h = it->ws_hdr;
+			const char *j = it->json;
+
+			/* the head may be partly sent already */
+			if (skip) {
+				size_t sh = skip < hl ? skip : hl;
+
+				h += sh;
+				hl -= sh;
+				skip -= sh;
+				j += skip;
+				jl -= skip;
+				skip = 0;
+			}
+			if (hl)
+				iov[k++] = (struct iovec){ (void *)h, hl };
+			if (jl)
+				iov[k++] = (struct iovec){ (void *)j, jl };
+			total += hl + jl;
+		}
+		mh.msg_iovlen = (size_t)k;
+		ssize_t sent = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				ws_want_out(wc, true);
+				return;
+			}
+			ws_kill(wc);
+			return;
+		}
+		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].bytes_out, (unsigned long long)sent);
+		wc->sent += (uint64_t)sent;
+
+		/* retire whole items; remember how far into the next one we got */
+		size_t left = (size_t)sent;
+		uint32_t items = 0;
+		while (c->qlen) {
+			struct item *it = client_head(c);
+			size_t rest = item_ws_len(it) - c->qoff;
+
+			if (left < rest) {
+				c->qoff += (uint32_t)left;
+				break;
+			}
+			left -= rest;
+			if (it->type != ITEM_CTRL)
+				items++;
+			if (it->end) {
+				client_pop(c);
+				c->delivered += items;
+				stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
+				probe_count_delivered(c->fd, items);
+				ws_kill(wc);	/* the close frame is out */
+				return;
+			}
+			client_pop(c);
+		}
+		c->delivered += items;
+		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
+		probe_count_delivered(c->fd, items);
+		if ((size_t)sent < total) {
+			ws_want_out(wc, true);
+			return;
+		}
+	}
+	ws_want_out(wc, false);
+}
+
+/* Queues a control frame for this client only, even when closing. */
+static void ws_send_ctrl(struct ws_client *wc, struct item *it)
+{
+	if (!it) {
+		ws_kill(wc);
+		return;
+	}
+	if (client_push(&wc->c, it))
+		ws_kill(wc);
+	item_put(it);
+	hub_mark_dirty(&wc->c);
+}
+
+/* Ends the session with a close frame: drops what was queued but a frame half sent. */
+static void ws_begin_close(struct ws_client *wc, struct item *close_item)
+{
+	struct client *c = &wc->c;
+
+	if (c->flags & CF_CLOSING) {
+		item_put(close_item);
+		return;
+	}
+	client_drain_unsent(c);
+	c->flags |= CF_CLOSING;
+	wc->close_by = ws_now() + WS_CLOSE_WAIT;
+	wc->close_last = ws_now() + WS_CLOSE_MAX;
+	if (ioctl(c->fd, SIOCOUTQ, &wc->outq) < 0)
+		wc->outq = 0;
+	wc->sent_mark = wc->sent;
+	ws_send_ctrl(wc, close_item);
+}
+
+static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
+{
+	while (len && !(wc->c.flags & CF_DONE)) {
+		struct ws_event ev;
+		size_t used = 0;
+		int type = ws_parse(&wc->p, in, len, &used, &ev);
+
+		in += used;
+		len -= used;
+		switch (type) {
+		case WS_EV_NONE:
+			return;
+		case WS_EV_PING:
+			if (!(wc->c.flags & CF_CLOSING))
+				ws_send_ctrl(wc, ws_ctrl_item(WS_OP_PONG, 0, ev.data, ev.len));
+			break;
+		case WS_EV_CLOSE:
+			if (wc->c.flags & CF_CLOSING) {
+				ws_kill(wc);	/* the answer to our close */
+				return;
+			}
+			ws_begin_close(wc, ws_ctrl_item(WS_OP_CLOSE,
+							ev.code == WS_CLOSE_NO_STATUS ? 0 : ev.code,
+							NULL, 0));
+			return;
+		case WS_EV_ERROR:
+			ws_begin_close(wc, ws_ctrl_item(WS_OP_CLOSE, ev.code, ev.data, ev.len));
+			return;
+		default:
+			break;	/* text, binary (validated by the parser), pong: ignored */
+		}
+		if (!used)
+			return;
+	}
+}
+
+static void ws_io(struct hub_watch *w, uint32_t events)
+{
+	struct ws_client *wc = (struct ws_client *)((char *)w - offsetof(struct ws_client, w));
+	uint8_t buf[16384];
+
+	if (wc->c.flags & CF_DONE)
+		return;
+	if (events & EPOLLIN) {
+		for (;;) {
+			ssize_t n = recv(wc->c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (n > 0) {
+				ws_feed(wc, buf, (size_t)n);
+				if ((size_t)n < sizeof(buf) || (wc->c.flags & CF_DONE))
+					break;
+				continue;
+			}
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			ws_kill(wc);	/* EOF or error */
+			return;
+		}
+	}
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		ws_kill(wc);
+		return;
+	}
+	if (events & EPOLLOUT)
+		hub_mark_dirty(&wc->c);
+}
+
+/*
+ * The request between the 101 being queued and the upgrade: MHD keeps it in
+ * con_cls and tells us when the request is over, so a client that leaves
+ * before the upgrade leaks nothing.  The upgrade takes the channel list.
+ */
+struct ws_pending {
+	struct http_ctx ctx;
+	struct sub_request *req;
+};
+
+static enum MHD_Result ws_pending_again(struct http_ctx *ctx, struct MHD_Connection *conn,
+					const char *upload, size_t *upload_size)
+{
+	(void)ctx;
+	(void)conn;
+	(void)upload;
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+static void ws_pending_done(struct http_ctx *ctx)
+{
+	struct ws_pending *p = (struct ws_pending *)ctx;
+
+	free(p->req);
+	free(p);
+}
+
+static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+			const char *extra_in, size_t extra_in_size, MHD_socket sock,
+			struct MHD_UpgradeResponseHandle *urh)
+{
+	struct ws_pending *pending = con_cls;
+	struct sub_request *req = pending ? pending->req : NULL;
+	struct ws_client *wc = req ? calloc(1, sizeof(*wc)) : NULL;
+	int err;
+
+	(void)cls;
+	(void)conn;
+	if (pending)
+		pending->req = NULL;
+	if (!wc) {
+		free(req);
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		return;
+	}
+	wc->c.t = &transport_ws;
+	wc->c.fd = sock;
+	wc->urh = urh;
+	wc->next_ping = ws_now() + pushd_cfg.heartbeat;
+	wc->w.fd = sock;
+	wc->w.events = EPOLLIN | EPOLLRDHUP;
+	wc->w.cb = ws_io;
+	ws_parser_init(&wc->p, NULL, WS_MAX_MESSAGE);
+	probe_tag_conn(sock, PUSH_TRANSPORT_WEBSOCKET);
+
+	err = hub_subscribe(&wc->c, req);
+	free(req);
+	if (err) {
+		uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
+		size_t n = ws_close_frame(frame, sizeof(frame), WS_CLOSE_INTERNAL, "cannot subscribe");
+
+		if (send(sock, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			err = -errno;
+		free(wc);
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		return;
+	}
+	hub_lock();
+	if (hub_watch_add(&wc->w) == 0)
+		wc->watched = true;
+	else
+		ws_kill(wc);
+	if (extra_in_size)
+		ws_feed(wc, (const uint8_t *)extra_in, extra_in_size);
+	hub_mark_dirty(&wc->c);
+	hub_unlock();
+}
+
+static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls)
+{
+	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	char accept[WS_ACCEPT_LEN + 1];
+	struct ws_pending *pending;
+	struct sub_request *copy;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!http_header_has(conn, MHD_HTTP_HEADER_CONNECTION, "upgrade"))
+		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: Connection: Upgrade missing");
+	if (!ver || strcmp(ver, "13")) {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, "Sec-WebSocket-Version", "13");
+		ret = MHD_queue_response(conn, MHD_HTTP_UPGRADE_REQUIRED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (!key || ws_accept_key(key, accept))
+		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: bad Sec-WebSocket-Key");
+	if (origin && pushd_cfg.allow_origin && strcmp(pushd_cfg.allow_origin, "*") &&
+	    strcmp(origin, pushd_cfg.allow_origin))
+		return http_text(conn, MHD_HTTP_FORBIDDEN, "websocket: origin not allowed");
+
+	pending = calloc(1, sizeof(*pending));
+	copy = malloc(sizeof(*copy));
+	if (!pending || !copy) {
+		free(pending);
+		free(copy);
+		return MHD_NO;
+	}
+	*copy = *req;
+	pending->ctx.again = ws_pending_again;
+	pending->ctx.done = ws_pending_done;
+	pending->req = copy;
+	*con_cls = &pending->ctx;
+	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void ws_heartbeat(struct client *c, uint64_t now)
+{
+	struct ws_client *wc = (struct ws_client *)c;
+
+	if (c->flags & CF_CLOSING) {
+		int outq = 0;
+
+		if (now < wc->close_by)
+			return;
+		/*
+		 * The close frame waits behind what the socket holds; a client
+		 * still draining that (a slow reader told to stop: the socket's
+		 * backlog shrank, or took more of ours) gets more time to see
+		 * the frame, one that stalls is dropped.
+		 */
+		if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+			outq = wc->outq;
+		if (now < wc->close_last && (outq < wc->outq || wc->sent != wc->sent_mark)) {
+			wc->outq = outq;
+			wc->sent_mark = wc->sent;
+			wc->close_by = now + WS_CLOSE_WAIT;
+			return;
+		}
+		ws_kill(wc);
+		return;
+	}
+	if (now < wc->next_ping)
+		return;
+	wc->next_ping = now + pushd_cfg.heartbeat;
+	hub_queue(c, &ws_ping);
+}
+
+static void ws_close(struct client *c, enum client_close why)
+{
+	struct ws_client *wc = (struct ws_client *)c;
+
+	if (why == CLOSE_ABORT) {
+		ws_kill(wc);
+	} else if (why == CLOSE_SLOW) {
+		/* its socket is full: the close frame goes out if it drains in time */
+		ws_begin_close(wc, ws_close_init(&ws_close_slow, WS_CLOSE_POLICY, "slow consumer"));
+	} else {
+		ws_begin_close(wc, ws_close_init(&ws_close_shutdown, WS_CLOSE_GOING_AWAY, "shutdown"));
+	}
+}
+
+const struct push_transport transport_ws = {
+	.name = "websocket",
+	.kind = PUSH_TRANSPORT_WEBSOCKET,
+	.detect = ws_detect,
+	.open = ws_open,
+	.deliver = ws_deliver,
+	.heartbeat = ws_heartbeat,
+	.close = ws_close,
+	.item_len = ws_item_len,
+};
