@@ -4,9 +4,13 @@
 // pushd does (docs/HTTP.md); the WebSocket one against a fake WebSocket.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
 import { WS_PROTOCOLS, openTransport, pinNow } from '../push/transports.js';
+
+const servers = [];
+// A test that fails leaves its server open: close them all, or the file never ends.
+after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A server whose answers the test writes; resolves to {base, reqs, close()}. */
 function server(handler) {
@@ -16,14 +20,22 @@ function server(handler) {
 			reqs.push(req);
 			handler(req, res, reqs.length);
 		});
-		srv.listen(0, '127.0.0.1', () => resolve({
-			base: `http://127.0.0.1:${srv.address().port}`,
+		let closed = null;
+		const s = {
 			reqs,
 			close: () => {
-				srv.closeAllConnections && srv.closeAllConnections();
-				return new Promise((r) => srv.close(r));
+				if (!closed) {
+					srv.closeAllConnections && srv.closeAllConnections();
+					closed = new Promise((r) => srv.close(r));
+				}
+				return closed;
 			},
-		}));
+		};
+		servers.push(s);
+		srv.listen(0, '127.0.0.1', () => {
+			s.base = `http://127.0.0.1:${srv.address().port}`;
+			resolve(s);
+		});
 	});
 }
 
@@ -71,7 +83,7 @@ test('SSE: opens on the first bytes, not the headers; items, heartbeats, close e
 	});
 	const rec = recorder(`${s.base}/sub/c?since=3`);
 	openTransport('sse', rec.h, P);
-	while (!res)
+	for (let i = 0; !res && i < 1000; i++)
 		await new Promise((r) => setTimeout(r, 5));
 	await new Promise((r) => setTimeout(r, 50));
 	assert.deepEqual(rec.log, [], 'headers alone are not an open stream');
