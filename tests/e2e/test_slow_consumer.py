@@ -31,6 +31,19 @@ ROUND_SMALL, ROUND_BIG, BIG_SIZE = 50, 8, 16384
 MAX_ROUNDS = 40
 RSS_BOUND_KB = 32 * 1024
 DEADLINE_S = 300
+SLOW_RCVBUF = 4096
+TCP_COUNTERS = ("TCPRcvQDrop", "PruneCalled", "TCPTimeouts", "TCPLossProbes", "TCPBacklogDrop")
+
+
+def tcp_counters():
+    """The TcpExt counters that show loopback segments dropped and retransmitted."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for head, vals in zip(lines[::2], lines[1::2]):
+        if head.startswith("TcpExt:"):
+            d = dict(zip(head.split()[1:], (int(v) for v in vals.split()[1:])))
+            return {k: d.get(k, 0) for k in TCP_COUNTERS}
+    return {}
 
 
 class Reader:
@@ -109,9 +122,9 @@ class SlowReader:
     """A raw subscriber reading 1 KiB every 0.1 s until told to hurry; keeps the bytes."""
 
     def __init__(self, port, path, headers):
-        self.sock = E.connect(port, 10, rcvbuf=4096)
+        self.sock = E.connect(port, 10, rcvbuf=SLOW_RCVBUF)
         self.sock.sendall(E.request_bytes("GET", path, headers, port=port))
-        self.data = b""
+        self.data = bytearray()
         self.eof = False
         self.error = None
         self.hurry = threading.Event()
@@ -201,6 +214,7 @@ def main(tap):
                     r.hurry.set()
             time.sleep(0.05)
 
+    tcp0 = tcp_counters()
     watcher = threading.Thread(target=watch_cut, daemon=True)
     watcher.start()
     seq = 0
@@ -273,6 +287,7 @@ def main(tap):
     for r in (slow_sse, slow_ws):
         r.thread.join(60)
         r.sock.close()
+        r.data = bytes(r.data)
     tap.ok(slow_sse.eof, "slow-reading SSE: stream ended by the server (%d bytes)"
            % len(slow_sse.data), slow_sse.error)
     try:
@@ -295,7 +310,9 @@ def main(tap):
     code = int.from_bytes(last[2][:2], "big") if last[1] == E.OP_CLOSE and len(last[2]) >= 2 else None
     tap.ok(slow_ws.data.startswith(b"HTTP/1.1 101"), "slow-reading WebSocket: handshake 101",
            slow_ws.data[:100])
-    if code is None:
+    tcp1 = tcp_counters()
+    tap.diag("TcpExt during the run: " + ", ".join("%s +%d" % (k, tcp1[k] - tcp0.get(k, 0)) for k in tcp1))
+    if True:
         used = sum(len(f[2]) for f in frames)
         tap.diag("slow-reading WebSocket: last frame opcode %r fin %r, %d bytes of frames, "
                  "%d bytes captured after the head, EOF %.2f s after the hurry"

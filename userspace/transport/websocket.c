@@ -27,7 +27,7 @@
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
-#define WS_CLOSE_WAIT	5		/* seconds a closing client may stall */
+#define WS_CLOSE_WAIT	10		/* seconds a closing client may stall */
 #define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
 
 struct ws_client {
