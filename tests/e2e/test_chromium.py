@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: a real browser runs the demo page.  Headless chromium,
 driven over the DevTools protocol (python3-websockets), loads GET / from
 pushd; once the page holds a subscriber of each transport (long-poll, SSE,

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: the browser client (clients/js/push.js) in headless
 Chromium finds the transport that works through a proxy, and loses and
 repeats nothing on the way.  Behind an nginx that does not pass WebSocket

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: the browser client (clients/js/push.js) in headless
 Chromium, behind nginx, survives pushd restarts mid-stream on each
 transport.  Three clients in one page (WebSocket first, SSE only,

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: tabs of one origin share one connection.  Three headless
 Chromium tabs run the browser client (clients/js/push.js) on the same
 channel behind nginx: exactly one is the leader, and pushd counts exactly

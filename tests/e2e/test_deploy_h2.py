@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: the nginx configuration of docs/DEPLOY.md (taken from the
 file itself) terminates TLS and HTTP/2 in front of pushd.  curl --http2
 carries 100 concurrent SSE subscriptions over one TLS connection, each
