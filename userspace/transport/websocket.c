@@ -29,6 +29,13 @@
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
 #define WS_CLOSE_WAIT	5		/* seconds a closing client may stall */
 #define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
+#define WS_READ_MAX	4		/* recv()s of 16 KiB per wakeup: others get their turn */
+
+/* A control frame kept in the client itself (ref 0: never freed, costs nothing more). */
+struct ws_ctrl_item {
+	struct item it;
+	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
+};
 
 struct ws_client {
 	struct client c;
@@ -40,6 +47,12 @@ struct ws_client {
 	int outq;			/* unacked bytes in the socket at the last check */
 	uint64_t sent, sent_mark;	/* bytes written, and at the last check */
 	bool watched;
+	bool out_blocked;		/* the socket is full: stop reading the peer */
+	bool pong_queued;		/* pong is in the queue */
+	bool pong_again;		/* a newer ping came while pong was half sent */
+	uint8_t ping_len;		/* payload of that newer ping */
+	uint8_t ping_data[WS_CONTROL_MAX];
+	struct ws_ctrl_item pong;	/* the one pending pong (RFC 6455 5.5.3: the latest ping's) */
 	struct ws_parser p;
 };
 
@@ -134,15 +147,23 @@ static void ws_kill(struct ws_client *wc)
 	}
 }
 
+/*
+ * While the socket is full, the peer is not read: what it sends waits in
+ * its own socket buffers (TCP flow control), not in pushd's memory.
+ */
 static void ws_want_out(struct ws_client *wc, bool on)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+	uint32_t ev = EPOLLRDHUP | (on ? EPOLLOUT : EPOLLIN);
+
+	wc->out_blocked = on;
 
 	if (wc->watched)
 		hub_watch_mod(&wc->w, ev);
 	else
 		wc->w.events = ev;
 }
+
+static void ws_pong_sent(struct ws_client *wc);
 
 /* Sends what is queued, many frames per call, until done or the socket is full. */
 static void ws_deliver(struct client *c)
@@ -217,6 +238,8 @@ static void ws_deliver(struct client *c)
 				return;
 			}
 			client_pop(c);
+			if (it == &wc->pong.it)
+				ws_pong_sent(wc);
 		}
 		c->delivered += items;
 		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
@@ -242,6 +265,59 @@ static void ws_send_ctrl(struct ws_client *wc, struct item *it)
 	hub_mark_dirty(&wc->c);
 }
 
+/* Writes the pong frame for @data into wc->pong, fixing the queue's byte count. */
+static void ws_pong_fill(struct ws_client *wc, const uint8_t *data, size_t len)
+{
+	struct item *it = &wc->pong.it;
+	uint32_t old = it->json_len;
+
+	it->type = ITEM_CTRL;
+	it->json = (const char *)wc->pong.frame;
+	it->json_len = (uint32_t)ws_frame(wc->pong.frame, sizeof(wc->pong.frame), WS_OP_PONG,
+					  data, len);
+	if (wc->pong_queued)
+		wc->c.qbytes = wc->c.qbytes - old + it->json_len;
+}
+
+/*
+ * Answers a ping.  At most one pong is ever queued: a ping arriving while
+ * one waits replaces its payload (only the latest ping needs an answer), so
+ * a client flooding pings costs no memory at all.
+ */
+static void ws_pong(struct ws_client *wc, const uint8_t *data, size_t len)
+{
+	struct client *c = &wc->c;
+
+	if (len > WS_CONTROL_MAX)
+		len = WS_CONTROL_MAX;
+	if (!wc->pong_queued) {
+		ws_pong_fill(wc, data, len);
+		if (client_push(c, &wc->pong.it)) {
+			ws_kill(wc);
+			return;
+		}
+		wc->pong_queued = true;
+		hub_mark_dirty(c);
+	} else if (client_head(c) == &wc->pong.it && c->qoff) {
+		/* half sent: answer this one once it is out */
+		memcpy(wc->ping_data, data, len);
+		wc->ping_len = (uint8_t)len;
+		wc->pong_again = true;
+	} else {
+		ws_pong_fill(wc, data, len);
+	}
+}
+
+/* The pong left the queue; a ping that came meanwhile gets its own. */
+static void ws_pong_sent(struct ws_client *wc)
+{
+	wc->pong_queued = false;
+	if (wc->pong_again) {
+		wc->pong_again = false;
+		ws_pong(wc, wc->ping_data, wc->ping_len);
+	}
+}
+
 /* Ends the session with a close frame: drops what was queued but a frame half sent. */
 static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 {
@@ -252,6 +328,8 @@ static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 		return;
 	}
 	client_drain_unsent(c);
+	wc->pong_queued = client_head(c) == &wc->pong.it;
+	wc->pong_again = false;
 	c->flags |= CF_CLOSING;
 	wc->close_by = ws_now() + WS_CLOSE_WAIT;
 	wc->close_last = ws_now() + WS_CLOSE_MAX;
@@ -275,7 +353,7 @@ static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
 			return;
 		case WS_EV_PING:
 			if (!(wc->c.flags & CF_CLOSING))
-				ws_send_ctrl(wc, ws_ctrl_item(WS_OP_PONG, 0, ev.data, ev.len));
+				ws_pong(wc, ev.data, ev.len);
 			break;
 		case WS_EV_CLOSE:
 			if (wc->c.flags & CF_CLOSING) {
@@ -305,7 +383,7 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 	if (wc->c.flags & CF_DONE)
 		return;
 	if (events & EPOLLIN) {
-		for (;;) {
+		for (int reads = 0; reads < WS_READ_MAX && !wc->out_blocked; reads++) {
 			ssize_t n = recv(wc->c.fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 			if (n > 0) {
