@@ -126,6 +126,9 @@ void client_drain_unsent(struct client *c);
 /* Puts @items (already referenced, in order) before the queue's items. */
 int client_prepend(struct client *c, struct item **items, uint32_t n);
 
+/* Changes c->qbytes (and the total of /stats) by @delta. */
+void client_qbytes_add(struct client *c, int64_t delta);
+
 /* Frees the queue (after client_drain()). */
 void client_queue_free(struct client *c);
 

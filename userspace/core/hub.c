@@ -39,6 +39,12 @@ static struct {
 	int histfd;		/* the device reader for history (history.c) */
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
 
+/* What readers outside the lock see (/stats): written by the hub thread. */
+static struct {
+	_Atomic uint64_t last_id;
+	_Atomic uint64_t q_max;		/* largest queue at the last tick */
+} hub_pub;
+
 /* --- clients ------------------------------------------------------------- */
 
 void hub_lock(void)
@@ -179,12 +185,13 @@ static int hub_register(struct client *c, const struct sub_request *req)
 		struct sub *s = &c->subs[i];
 
 		s->c = c;
-		if (chan_sub_add(&hub.chans, &req->chans[i], s)) {
+		int err = chan_sub_add(&hub.chans, &req->chans[i], s);
+		if (err) {
 			hub_unlink_subs(c);
 			free(c->subs);
 			c->subs = NULL;
 			c->nsubs = 0;
-			return -ENOMEM;
+			return err;
 		}
 	}
 	c->next_all = hub.all;
@@ -288,12 +295,7 @@ int hub_subscribe(struct client *c, const struct sub_request *req)
 
 uint64_t hub_last_id(void)
 {
-	uint64_t id;
-
-	pthread_mutex_lock(&hub.lock);
-	id = hub.last_id;
-	pthread_mutex_unlock(&hub.lock);
-	return id;
+	return atomic_load_explicit(&hub_pub.last_id, memory_order_relaxed);
 }
 
 void hub_chan_subscribers(const char *name, uint64_t counts[4])
@@ -309,17 +311,12 @@ void hub_chan_subscribers(const char *name, uint64_t counts[4])
 	pthread_mutex_unlock(&hub.lock);
 }
 
+/* No walk, no lock: totals kept as queues change, the largest as of the last tick. */
 void hub_queue_stats(uint64_t *items, uint64_t *bytes, uint64_t *max_bytes)
 {
-	*items = *bytes = *max_bytes = 0;
-	pthread_mutex_lock(&hub.lock);
-	for (struct client *c = hub.all; c; c = c->next_all) {
-		*items += c->qlen;
-		*bytes += c->qbytes;
-		if (c->qbytes > *max_bytes)
-			*max_bytes = c->qbytes;
-	}
-	pthread_mutex_unlock(&hub.lock);
+	*items = atomic_load_explicit(&pushd_stats.q_items, memory_order_relaxed);
+	*bytes = atomic_load_explicit(&pushd_stats.q_bytes, memory_order_relaxed);
+	*max_bytes = atomic_load_explicit(&hub_pub.q_max, memory_order_relaxed);
 }
 
 /* --- fan-out, on the hub's thread ---------------------------------------- */
@@ -345,8 +342,10 @@ void hub_fanout(struct item **items, size_t n, bool lost)
 			for (struct sub *s = ch ? ch->subs : NULL; s; s = s->next)
 				hub_queue(s->c, it);
 		}
-		if (item_last_id(it) > hub.last_id)
+		if (item_last_id(it) > hub.last_id) {
 			hub.last_id = item_last_id(it);
+			atomic_store_explicit(&hub_pub.last_id, hub.last_id, memory_order_relaxed);
+		}
 		if (it->type == ITEM_GAP)
 			recent_reset(&hub.recent, hub.last_id);
 		else
@@ -357,12 +356,27 @@ void hub_fanout(struct item **items, size_t n, bool lost)
 	hub_unlock();
 }
 
+static unsigned int (*hub_tick_hook)(uint64_t now);
+
+void hub_on_tick(unsigned int (*fn)(uint64_t now))
+{
+	hub_tick_hook = fn;
+}
+
 void hub_tick(uint64_t now)
 {
+	uint64_t qmax = 0;
+
 	hub_lock();
-	for (struct client *c = hub.all; c; c = c->next_all)
+	for (struct client *c = hub.all; c; c = c->next_all) {
 		c->t->heartbeat(c, now);
+		if (c->qbytes > qmax)
+			qmax = c->qbytes;
+	}
+	atomic_store_explicit(&hub_pub.q_max, qmax, memory_order_relaxed);
 	hub_unlock();
+	if (hub_tick_hook)
+		hub_tick_hook(now);
 }
 
 /* --- start and stop -------------------------------------------------------- */
@@ -379,6 +393,7 @@ int hub_init(int devfd, int histfd)
 	pos = lseek(devfd, 0, SEEK_END);
 	if (pos > 0)
 		hub.last_id = (uint64_t)pos - 1;
+	atomic_store_explicit(&hub_pub.last_id, hub.last_id, memory_order_relaxed);
 	recent_reset(&hub.recent, hub.last_id);
 	return hub_thread_init(devfd);
 }
@@ -412,4 +427,5 @@ void hub_stop(void)
 {
 	hub_thread_stop();
 	recent_reset(&hub.recent, 0);
+	chan_table_free(&hub.chans);
 }

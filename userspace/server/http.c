@@ -30,6 +30,7 @@
 #include "push/probe_tag.h"
 #include "server/http.h"
 #include "server/stats.h"
+#include "transport/deadline.h"
 #include "transport/mhd.h"
 #include "transport/transport.h"
 
@@ -380,6 +381,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		 * sets up its body collector now, and answers at the end).
 		 */
 		stat_add(&pushd_stats.requests, 1);
+		deadline_stop(conn);
 		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
 			return http_pub_post(conn, url + 5, con_cls);
 		*con_cls = &http_headers_only;
@@ -406,12 +408,20 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		len = stats_json(&body);
 		return body ? http_send(conn, MHD_HTTP_OK, "application/json", body, len) : MHD_NO;
 	}
+	if (!strcmp(url, "/healthz")) {
+		const char *why;
+		int bad = hub_health(&why);
+
+		return http_json(conn, bad ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+				 "{\"healthy\":%s,\"status\":\"%s\",\"last_id\":%" PRIu64 "}",
+				 bad ? "false" : "true", why, hub_last_id());
+	}
 	if (!strcmp(url, "/metrics")) {
 		len = stats_prometheus(&body);
 		return body ? http_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len) : MHD_NO;
 	}
 	return http_text(conn, MHD_HTTP_NOT_FOUND,
-			 "not found: try /sub/CHANNEL, /pub/CHANNEL, /stats, /metrics or /");
+			 "not found: try /sub/CHANNEL, /pub/CHANNEL, /stats, /metrics, /healthz or /");
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -420,8 +430,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	struct http_ctx *ctx = *con_cls;
 
 	(void)cls;
-	(void)conn;
-	(void)toe;
+	/* keep-alive: the next request's head has a deadline too */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !(ctx && ctx->upgrade))
+		deadline_restart(conn);
 	if (ctx && ctx != &http_headers_only) {
 		*con_cls = NULL;
 		ctx->done(ctx);
@@ -432,9 +443,12 @@ static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 			enum MHD_ConnectionNotificationCode toe)
 {
 	(void)cls;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		deadline_start(conn, socket_context);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		deadline_closed(socket_context);
 		probe_untag_conn(http_conn_fd(conn), 0);
+	}
 }
 
 /*
@@ -465,6 +479,7 @@ int http_start(int pubfd, int infofd)
 
 	http_pubfd = pubfd;
 	http_infofd = infofd;
+	hub_on_tick(deadline_sweep);
 	if (pushd_cfg.listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (pushd_cfg.cert_pem)

@@ -23,6 +23,7 @@
 
 struct sse_client {
 	struct client c;
+	struct hup_watch hup;
 	struct MHD_Connection *conn;
 	uint64_t next_hb;	/* monotonic seconds */
 	uint8_t preamble;	/* bytes of "retry: 2000\n\n" sent */
@@ -149,6 +150,7 @@ static void sse_free(void *cls)
 	struct sse_client *s = cls;
 
 	hub_lock();
+	longpoll_hup_stop(&s->hup);
 	hub_unsubscribe(&s->c);
 	hub_unlock();
 	free(s);
@@ -178,6 +180,9 @@ static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, 
 		sse_free(s);
 		return MHD_NO;
 	}
+	hub_lock();
+	longpoll_hup_start(&s->hup, &s->c);
+	hub_unlock();
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");

@@ -47,6 +47,7 @@ struct ws_client {
 	int outq;			/* unacked bytes in the socket at the last check */
 	uint64_t sent, sent_mark;	/* bytes written, and at the last check */
 	bool watched;
+	unsigned int unanswered;	/* pings sent since the last pong */
 	bool out_blocked;		/* the socket is full: stop reading the peer */
 	bool pong_queued;		/* pong is in the queue */
 	bool pong_again;		/* a newer ping came while pong was half sent */
@@ -62,7 +63,7 @@ struct ws_close_item {
 	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
 };
 
-static struct ws_close_item ws_close_slow, ws_close_shutdown;
+static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_nopong;
 static struct item ws_ping = {
 	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
 };
@@ -276,7 +277,7 @@ static void ws_pong_fill(struct ws_client *wc, const uint8_t *data, size_t len)
 	it->json_len = (uint32_t)ws_frame(wc->pong.frame, sizeof(wc->pong.frame), WS_OP_PONG,
 					  data, len);
 	if (wc->pong_queued)
-		wc->c.qbytes = wc->c.qbytes - old + it->json_len;
+		client_qbytes_add(&wc->c, (int64_t)it->json_len - (int64_t)old);
 }
 
 /*
@@ -367,8 +368,11 @@ static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
 		case WS_EV_ERROR:
 			ws_begin_close(wc, ws_ctrl_item(WS_OP_CLOSE, ev.code, ev.data, ev.len));
 			return;
+		case WS_EV_PONG:
+			wc->unanswered = 0;
+			break;
 		default:
-			break;	/* text, binary (validated by the parser), pong: ignored */
+			break;	/* text, binary (validated by the parser): ignored */
 		}
 		if (!used)
 			return;
@@ -398,7 +402,8 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 			return;
 		}
 	}
-	if (events & (EPOLLERR | EPOLLHUP)) {
+	/* a peer gone while we do not read it (its output blocked) is noticed here */
+	if ((events & (EPOLLERR | EPOLLHUP)) || ((events & EPOLLRDHUP) && wc->out_blocked)) {
 		ws_kill(wc);
 		return;
 	}
@@ -523,6 +528,7 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	*copy = *req;
 	pending->ctx.again = ws_pending_again;
 	pending->ctx.done = ws_pending_done;
+	pending->ctx.upgrade = true;
 	pending->req = copy;
 	*con_cls = &pending->ctx;
 	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
@@ -564,6 +570,13 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 	if (now < wc->next_ping)
 		return;
 	wc->next_ping = now + pushd_cfg.heartbeat;
+	/* a peer that answers no ping for --ping-misses heartbeats is dead or stalled */
+	if (wc->unanswered >= pushd_cfg.pong_misses) {
+		stat_add(&pushd_stats.ws_no_pong, 1);
+		ws_begin_close(wc, ws_close_init(&ws_close_nopong, WS_CLOSE_POLICY, "no pong"));
+		return;
+	}
+	wc->unanswered++;
 	hub_queue(c, &ws_ping);
 }
 
