@@ -66,6 +66,8 @@ void client_pop(struct client *c)
 		if (c->qcap > QUEUE_KEEP)
 			client_queue_free(c);
 	}
+	if (c->flags & CF_REPLAY)
+		hub_replay_drained(c);
 }
 
 void client_drain(struct client *c)

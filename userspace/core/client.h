@@ -55,6 +55,7 @@ struct sub_request {
 	int nchans;
 	enum since_mode since_mode;
 	uint64_t since;
+	uint64_t epoch;		/* the epoch since was given with ("EPOCH-ID"), 0: the current one */
 	bool raw;		/* ?format=raw (SSE only): payloads as data: lines */
 };
 
@@ -67,7 +68,7 @@ struct sub {
 
 /* client.flags */
 #define CF_DIRTY	0x01	/* on the hub's dirty list */
-#define CF_PENDING	0x02	/* history not in the queue yet: do not deliver */
+#define CF_REPLAY	0x02	/* resuming from the device's history: no live items yet */
 #define CF_CLOSING	0x04	/* cut off: accepts no more items */
 #define CF_SUSPENDED	0x08	/* MHD connection suspended, waiting for items */
 #define CF_REGISTERED	0x10	/* in the hub's lists */
@@ -92,9 +93,13 @@ struct client {
 	size_t batch_bytes;		/* of which queued since the last delivery (exempt) */
 	uint32_t hist_items;		/* history items still at the head */
 
+	struct replay *rp;		/* while CF_REPLAY: where its replay is (hub.c) */
 	struct client *next_dirty;	/* hub's dirty list */
 	struct client *prev_all, *next_all; /* hub's list of every client */
 };
+
+/* A replaying client's queue went down: its next replay step may come (hub.c, lock held). */
+void hub_replay_drained(struct client *c);
 
 /* Append (with a new reference); returns 0 or -ENOMEM. */
 int client_push(struct client *c, struct item *it);

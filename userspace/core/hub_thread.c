@@ -172,8 +172,17 @@ static void hub_read_done(int res)
 			stat_add(&pushd_stats.msgs_in, 1);
 		it = item_from_msg(&m);
 		if (!it) {
-			lost = true;	/* subscribers miss it; the recent record must not claim it */
-			continue;
+			/*
+			 * Out of memory: the subscribers miss it, and are told so
+			 * with a gap (small, so likelier to be had than the item);
+			 * the recent record must not claim it either.
+			 */
+			lost = true;
+			stat_add(&pushd_stats.oom_drops, 1);
+			if (m.type == PUSH_REC_MSG)
+				it = item_gap(m.id, m.id + 1, 1);
+			if (!it)
+				continue;
 		}
 		if (n == cap) {
 			struct item **more = realloc(items, sizeof(*items) * cap * 2);

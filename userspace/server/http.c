@@ -120,6 +120,28 @@ static int http_parse_id(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* "N" (this module load) or "EPOCH-N" (EPOCH: the load's, 1-16 hex digits). */
+static int http_parse_since(const char *s, struct sub_request *req)
+{
+	const char *dash = strchr(s, '-');
+	char hex[17], *end;
+
+	req->epoch = 0;
+	if (dash) {
+		size_t n = (size_t)(dash - s);
+
+		if (!n || n >= sizeof(hex) || strspn(s, "0123456789abcdefABCDEF") != n)
+			return -EINVAL;
+		memcpy(hex, s, n);
+		hex[n] = '\0';
+		req->epoch = strtoull(hex, &end, 16);
+		if (!req->epoch)
+			return -EINVAL;
+		s = dash + 1;
+	}
+	return http_parse_id(s, &req->since);
+}
+
 static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, void **con_cls)
 {
 	struct sub_request *req = calloc(1, sizeof(*req));
@@ -150,12 +172,12 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 	if (since) {
 		if (!strcmp(since, "oldest")) {
 			req->since_mode = SINCE_OLDEST;
-		} else if (http_parse_id(since, &req->since) == 0) {
+		} else if (http_parse_since(since, req) == 0) {
 			req->since_mode = SINCE_ID;
 		} else {
 			free(req);
 			return http_text(conn, MHD_HTTP_BAD_REQUEST,
-					 "bad since: a message id (digits) or \"oldest\"");
+					 "bad since: a message id (digits), EPOCH-ID (hex epoch) or \"oldest\"");
 		}
 	}
 	if (format && strcmp(format, "json")) {
@@ -413,8 +435,9 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		int bad = hub_health(&why);
 
 		return http_json(conn, bad ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-				 "{\"healthy\":%s,\"status\":\"%s\",\"last_id\":%" PRIu64 "}",
-				 bad ? "false" : "true", why, hub_last_id());
+				 "{\"healthy\":%s,\"status\":\"%s\",\"last_id\":%" PRIu64
+				 ",\"epoch\":\"%016" PRIx64 "\"}",
+				 bad ? "false" : "true", why, hub_last_id(), hub_epoch());
 	}
 	if (!strcmp(url, "/metrics")) {
 		len = stats_prometheus(&body);

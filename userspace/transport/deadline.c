@@ -2,7 +2,9 @@
 /*
  * deadline.c - request-head deadlines (deadline.h): a list, in order of
  * deadline (all have the same length, so appending keeps the order), of
- * the connections whose head is not complete yet.  MHD's thread adds and
+ * the connections whose head is not complete yet; two lists, new connections
+ * and keep-alive ones (whose deadline is longer), each in order of
+ * deadline since every entry of one list has the same length.  MHD's thread adds and
  * removes, the hub's tick sweeps the front; one mutex between them, and
  * the socket is only touched under it, before MHD can close it.
  */
@@ -17,15 +19,19 @@
 #include "transport/deadline.h"
 #include "transport/mhd.h"
 
+struct dl_list {
+	struct deadline *head, *tail;
+};
+
 struct deadline {
 	struct deadline *prev, *next;
+	struct dl_list *list;	/* the list it is in, or NULL */
 	int fd;
-	bool armed;		/* in the list */
 	uint64_t at;		/* monotonic seconds */
 };
 
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct deadline *dl_head, *dl_tail;
+static struct dl_list dl_new, dl_keepalive;
 static atomic_ullong dl_expired;
 
 static uint64_t dl_now(void)
@@ -38,32 +44,40 @@ static uint64_t dl_now(void)
 
 static void dl_unlink(struct deadline *d)
 {
-	if (!d->armed)
+	struct dl_list *l = d->list;
+
+	if (!l)
 		return;
 	if (d->prev)
 		d->prev->next = d->next;
 	else
-		dl_head = d->next;
+		l->head = d->next;
 	if (d->next)
 		d->next->prev = d->prev;
 	else
-		dl_tail = d->prev;
+		l->tail = d->prev;
 	d->prev = d->next = NULL;
-	d->armed = false;
+	d->list = NULL;
 }
 
-static void dl_arm(struct deadline *d)
+/*
+ * An idle keep-alive connection may wait as long as MHD's inactivity timeout
+ * (30 s) for its next request; its head then has --header-timeout more.
+ */
+#define DL_KEEPALIVE_IDLE	30
+
+static void dl_arm(struct deadline *d, struct dl_list *l, unsigned int extra)
 {
 	dl_unlink(d);
-	d->at = dl_now() + pushd_cfg.header_timeout;
-	d->prev = dl_tail;
+	d->at = dl_now() + pushd_cfg.header_timeout + extra;
+	d->prev = l->tail;
 	d->next = NULL;
-	if (dl_tail)
-		dl_tail->next = d;
+	if (l->tail)
+		l->tail->next = d;
 	else
-		dl_head = d;
-	dl_tail = d;
-	d->armed = true;
+		l->head = d;
+	l->tail = d;
+	d->list = l;
 }
 
 static struct deadline *dl_of(struct MHD_Connection *conn)
@@ -83,7 +97,7 @@ void deadline_start(struct MHD_Connection *conn, void **socket_context)
 		return;		/* no memory: MHD's inactivity timeout still applies */
 	d->fd = http_conn_fd(conn);
 	pthread_mutex_lock(&dl_lock);
-	dl_arm(d);
+	dl_arm(d, &dl_new, 0);
 	pthread_mutex_unlock(&dl_lock);
 }
 
@@ -105,7 +119,7 @@ void deadline_restart(struct MHD_Connection *conn)
 	if (!d)
 		return;
 	pthread_mutex_lock(&dl_lock);
-	dl_arm(d);
+	dl_arm(d, &dl_keepalive, DL_KEEPALIVE_IDLE);
 	pthread_mutex_unlock(&dl_lock);
 }
 
@@ -122,19 +136,27 @@ void deadline_closed(void **socket_context)
 	free(d);
 }
 
-unsigned int deadline_sweep(uint64_t now)
+static unsigned int dl_sweep(struct dl_list *l, uint64_t now)
 {
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&dl_lock);
-	while (dl_head && dl_head->at <= now) {
-		struct deadline *d = dl_head;
+	while (l->head && l->head->at <= now) {
+		struct deadline *d = l->head;
 
 		/* MHD sees the end of the stream and closes the connection itself */
 		shutdown(d->fd, SHUT_RDWR);
 		dl_unlink(d);
 		n++;
 	}
+	return n;
+}
+
+unsigned int deadline_sweep(uint64_t now)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&dl_lock);
+	n = dl_sweep(&dl_new, now) + dl_sweep(&dl_keepalive, now);
 	pthread_mutex_unlock(&dl_lock);
 	if (n)
 		atomic_fetch_add_explicit(&dl_expired, n, memory_order_relaxed);

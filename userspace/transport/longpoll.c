@@ -108,7 +108,7 @@ static uint32_t lp_item_len(const struct item *it)
 static char *lp_render(struct lp_client *lp, size_t *len)
 {
 	struct client *c = &lp->c;
-	size_t cap = c->qbytes + 64, off;
+	size_t cap = c->qbytes + 96, off;
 	char *body = malloc(cap);
 	uint32_t n = 0;
 
@@ -126,7 +126,8 @@ static char *lp_render(struct lp_client *lp, size_t *len)
 		}
 		client_pop(c);
 	}
-	off += (size_t)snprintf(body + off, cap - off, "],\"next\":%" PRIu64 "}", c->last_id);
+	off += (size_t)snprintf(body + off, cap - off, "],\"next\":%" PRIu64 ",\"epoch\":\"%016" PRIx64 "\"}",
+				c->last_id, hub_epoch());
 	c->delivered += n;
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_LONGPOLL].items_out, n);
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_LONGPOLL].bytes_out, off);

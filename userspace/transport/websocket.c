@@ -460,6 +460,7 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	wc->c.t = &transport_ws;
 	wc->c.fd = sock;
 	wc->urh = urh;
+	http_bound_sndbuf(sock);
 	wc->next_ping = ws_now() + pushd_cfg.heartbeat;
 	wc->w.fd = sock;
 	wc->w.events = EPOLLIN | EPOLLRDHUP;
@@ -572,6 +573,15 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 	wc->next_ping = now + pushd_cfg.heartbeat;
 	/* a peer that answers no ping for --ping-misses heartbeats is dead or stalled */
 	if (wc->unanswered >= pushd_cfg.pong_misses) {
+		int outq = 0;
+
+		if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+			outq = 0;
+		if (wc->out_blocked || c->qlen || outq > 0) {
+			/* what we sent is not taken: it does not read, a slow consumer */
+			hub_cut_off(c, CLOSE_SLOW);
+			return;
+		}
 		stat_add(&pushd_stats.ws_no_pong, 1);
 		ws_begin_close(wc, ws_close_init(&ws_close_nopong, WS_CLOSE_POLICY, "no pong"));
 		return;
