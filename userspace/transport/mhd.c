@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include "core/config.h"
 #include "transport/mhd.h"
@@ -42,18 +41,6 @@ enum MHD_Result http_text(struct MHD_Connection *conn, unsigned int status, cons
 	memcpy(body, text, len);
 	body[len] = '\n';
 	return http_send(conn, status, "text/plain; charset=utf-8", body, len + 1);
-}
-
-void http_bound_sndbuf(int fd)
-{
-	size_t v = pushd_cfg.max_queue;
-	int n;
-
-	if (fd < 0)
-		return;
-	v = v < 65536 ? 65536 : v > (4 << 20) ? (4 << 20) : v;
-	n = (int)v;
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
 }
 
 int http_conn_fd(struct MHD_Connection *conn)

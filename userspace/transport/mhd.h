@@ -32,14 +32,6 @@ enum MHD_Result http_send(struct MHD_Connection *conn, unsigned int status, cons
 /* Adds the headers every response gets (CORS when --allow-origin is set). */
 void http_common_headers(struct MHD_Response *r);
 
-/*
- * Bounds the kernel's send buffer of a streaming subscriber's socket to
- * --max-queue (64 KiB..4 MiB) instead of autotuning up to tcp_wmem's 4 MiB:
- * a client that reads slowly then holds that much kernel memory, not 4 MiB,
- * and a resume's history waits in pushd's bounded queue instead.
- */
-void http_bound_sndbuf(int fd);
-
 /* The connection's socket. */
 int http_conn_fd(struct MHD_Connection *conn);
 

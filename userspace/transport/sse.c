@@ -168,7 +168,6 @@ static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, 
 		return MHD_NO;
 	s->c.t = req->raw ? &transport_sse_raw : &transport_sse;
 	s->c.fd = http_conn_fd(conn);
-	http_bound_sndbuf(s->c.fd);
 	s->conn = conn;
 	s->next_hb = sse_now() + pushd_cfg.heartbeat;
 	err = hub_subscribe(&s->c, req);

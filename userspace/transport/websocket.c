@@ -460,7 +460,6 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	wc->c.t = &transport_ws;
 	wc->c.fd = sock;
 	wc->urh = urh;
-	http_bound_sndbuf(sock);
 	wc->next_ping = ws_now() + pushd_cfg.heartbeat;
 	wc->w.fd = sock;
 	wc->w.events = EPOLLIN | EPOLLRDHUP;
