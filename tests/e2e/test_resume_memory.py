@@ -152,13 +152,14 @@ def main(tap):
     checker.terminate()
     checker.wait(10)
     with open(out, "rb") as f:
-        evs = E.parse_sse(f.read())
+        data = f.read().decode("utf-8", "replace")
+    # events are blocks; messages have "id: N" and no "event:" line
     ids, disorder, closed_slow = [], 0, False
-    for ev in evs:
-        if ev.get("event") == "close":
+    for block in data.split("\n\n"):
+        if block.startswith("event: close") or "\nevent: close" in block:
             closed_slow = True
-        elif ev.get("event") == "message":
-            i = int(ev["id"])
+        elif block.startswith("id: ") and "\nevent:" not in block:
+            i = int(block[4:block.index("\n")] if "\n" in block else block[4:])
             if ids and i <= ids[-1]:
                 disorder += 1
             ids.append(i)
