@@ -73,6 +73,7 @@ struct sub {
 #define CF_SUSPENDED	0x08	/* MHD connection suspended, waiting for items */
 #define CF_REGISTERED	0x10	/* in the hub's lists */
 #define CF_DONE		0x20	/* transport-specific end state */
+#define CF_GONE		0x80	/* the peer left: end the connection without a word */
 
 struct client {
 	const struct push_transport *t;

@@ -20,6 +20,7 @@
 #include "core/hub.h"
 #include "core/hub_thread.h"
 #include "core/recent.h"
+#include "core/replay.h"
 
 struct reap {
 	struct reap *next;
@@ -101,8 +102,6 @@ void hub_reap(struct client *c, void (*release)(struct client *c))
 }
 
 static void hub_unlink_subs(struct client *c);
-static void replay_forget(struct client *c);
-static int hub_reset(struct client *c, const struct sub_request *req, uint64_t first);
 
 /*
  * Cuts @c off: its channels forget it at once (GET /pub counts drop, the
@@ -189,7 +188,7 @@ void hub_unsubscribe(struct client *c)
 	stat_add(&pushd_stats.t[c->t->kind].conns, -1ULL);
 }
 
-static int hub_register(struct client *c, const struct sub_request *req)
+int hub_register(struct client *c, const struct sub_request *req)
 {
 	c->subs = calloc((size_t)req->nchans, sizeof(*c->subs));
 	if (!c->subs)
@@ -220,312 +219,26 @@ static int hub_register(struct client *c, const struct sub_request *req)
 	return 0;
 }
 
-/* The record's items for @c (lock held): all of them fit its queue. */
-static void replay_land_recent(struct client *c, struct history *h)
+/* --- what replay.c needs of the hub ---------------------------------------- */
+
+pthread_mutex_t *hub_mutex(void)
 {
-	for (uint32_t i = 0; i < h->n; i++) {
-		if (!client_push(c, h->items[i]) && item_last_id(h->items[i]) > c->last_id)
-			c->last_id = item_last_id(h->items[i]);
-	}
-	history_free(h);
-	if (c->qlen)
-		hub_mark_dirty(c);
+	return &hub.lock;
 }
 
-/*
- * A resume from beyond the last id the hub has seen.  Up to the device's
- * next id it is only ahead of the hub (just published): resume there.
- * Further is an id from another module load: the client gets an explicit
- * reset (a gap from its id to the device's oldest, then the whole
- * retained history), never a silent skip.  Lock held.
- */
-static int hub_since_beyond(struct client *c, const struct sub_request *req)
+uint64_t hub_last_locked(void)
 {
-	struct push_info info = { 0 };
-
-	if (ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0 && req->since < info.next_id) {
-		c->after_id = c->last_id = req->since;
-		return 0;
-	}
-	return hub_reset(c, req, req->since + 1);
+	return hub.last_id;
 }
 
-/* --- resumes: the replay thread ------------------------------------------ */
-
-/*
- * A resume is replayed step by step by one thread of its own, off the HTTP
- * and hub threads: each step reads from the device what the client may
- * take now (half of --max-queue), and the next step comes when it has
- * drained to a quarter.  A replaying client gets no live messages (it
- * reads them from the device), so it is never cut as slow for traffic it
- * was not yet allowed to receive; once a step reaches the end of the
- * device's history and the hub has not fanned out past it, the client
- * goes live.  Memory per resume: what is in flight to that client.
- */
-struct replay {
-	struct client *c;
-	struct sub_request req;
-	struct history_step st;
-	struct replay *next;	/* replay.todo */
-	bool queued;		/* on replay.todo */
-};
-
-static struct {
-	pthread_t thread;
-	pthread_cond_t wake;	/* work for the thread, or stop */
-	pthread_cond_t idle;	/* replay.busy changed */
-	struct replay *todo, **todo_tail;
-	struct client *busy;	/* the client a step is being read for (no lock held) */
-	bool running, stopping;
-} replay = { .wake = PTHREAD_COND_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER,
-	     .todo_tail = &replay.todo };
-
-static size_t replay_high(void)
+struct recent *hub_recent(void)
 {
-	return pushd_cfg.max_queue / 2;
+	return &hub.recent;
 }
 
-/* Puts @c's next step on the thread's list (lock held). */
-static void replay_kick(struct client *c)
+int hub_histfd(void)
 {
-	struct replay *rp = c->rp;
-
-	if (!rp || rp->queued || (c->flags & CF_CLOSING))
-		return;
-	rp->queued = true;
-	rp->next = NULL;
-	*replay.todo_tail = rp;
-	replay.todo_tail = &rp->next;
-	pthread_cond_signal(&replay.wake);
-}
-
-void hub_replay_drained(struct client *c)
-{
-	if (c->rp && c->qbytes <= pushd_cfg.max_queue / 4)
-		replay_kick(c);
-}
-
-/* Takes @rp off the thread's list, frees it and ends @c's replay (lock held). */
-static void replay_end(struct client *c, struct replay *rp)
-{
-	if (rp->queued) {
-		struct replay **pp = &replay.todo, *prev = NULL;
-
-		while (*pp && *pp != rp) {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-		if (*pp) {
-			*pp = rp->next;
-			if (!rp->next)
-				replay.todo_tail = prev ? &prev->next : &replay.todo;
-		}
-	}
-	free(rp);
-	c->rp = NULL;
-	c->flags &= (uint8_t)~CF_REPLAY;
-}
-
-/* Takes @c off the replay (lock held); waits for a step under way to end. */
-static void replay_forget(struct client *c)
-{
-	while (c->rp && replay.busy == c)
-		pthread_cond_wait(&replay.idle, &hub.lock);
-	/* the step that landed meanwhile may have ended the replay */
-	if (c->rp)
-		replay_end(c, c->rp);
-}
-
-/* A step's items reach the client (lock held); it goes live once caught up. */
-static void replay_land(struct client *c, struct history *h, int err, uint64_t dev_last)
-{
-	struct replay *rp = c->rp;
-
-	for (uint32_t i = 0; !err && i < h->n; i++) {
-		struct item *it = h->items[i];
-
-		if (it->type == ITEM_MSG && it->id <= c->last_id)
-			continue;
-		if (client_push(c, it))
-			err = -ENOMEM;
-		else if (item_last_id(it) > c->last_id)
-			c->last_id = item_last_id(it);
-	}
-	history_free(h);
-	if (err) {
-		/* the rest cannot be read: say so, and go live */
-		struct item *gap = item_gap(rp->st.pos, hub.last_id + 1, 0);
-
-		if (gap) {
-			client_push(c, gap);
-			item_put(gap);
-		}
-		rp->st.done = true;
-		dev_last = hub.last_id;
-		c->last_id = c->last_id > hub.last_id ? c->last_id : hub.last_id;
-	}
-	if (rp->st.done && dev_last >= hub.last_id) {
-		/* the fan-out queues ids above hub.last_id; those up to dev_last are deduped */
-		if (c->last_id < hub.last_id)
-			c->last_id = hub.last_id;
-		c->after_id = c->last_id;
-		replay_end(c, rp);	/* it may have been queued again while the step was read */
-	} else if (rp->st.done || c->qbytes <= pushd_cfg.max_queue / 4) {
-		replay_kick(c);	/* the hub moved on meanwhile, or room for more */
-	}
-	if (c->qlen || !c->rp)
-		hub_mark_dirty(c);
-}
-
-static void *replay_thread(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&hub.lock);
-	for (;;) {
-		while (!replay.todo && !replay.stopping)
-			pthread_cond_wait(&replay.wake, &hub.lock);
-		if (replay.stopping)
-			break;
-		struct replay *rp = replay.todo;
-		struct client *c = NULL;
-
-		replay.todo = rp->next;
-		if (!replay.todo)
-			replay.todo_tail = &replay.todo;
-		rp->queued = false;
-		c = rp->c;
-		struct sub_request req = rp->req;
-		struct history_step st = rp->st;
-		struct push_info info = { 0 };
-		struct history h;
-		int err;
-
-		st.budget = replay_high() > c->qbytes ? replay_high() - c->qbytes : 1;
-		st.len = c->t->item_len;
-		replay.busy = c;
-		pthread_mutex_unlock(&hub.lock);
-
-		/* where the device ends before the read: reaching it means caught up to there */
-		ioctl(hub.histfd, PUSH_IOC_INFO, &info);
-		err = history_step(hub.histfd, &req, &st, &h);
-		stat_add(&pushd_stats.history_reads, 1);
-
-		hub_lock();
-		replay.busy = NULL;
-		pthread_cond_broadcast(&replay.idle);
-		if (c->rp == rp && !(c->flags & CF_CLOSING)) {
-			rp->st.pos = st.pos;
-			rp->st.done = st.done;
-			replay_land(c, &h, err, info.next_id ? info.next_id - 1 : 0);
-		} else {
-			history_free(&h);
-		}
-		/* delivers what landed; the lock is taken again at the top */
-		hub_unlock();
-		pthread_mutex_lock(&hub.lock);
-	}
-	pthread_mutex_unlock(&hub.lock);
-	return NULL;
-}
-
-static struct replay *replay_new(struct client *c, const struct sub_request *req, uint64_t pos)
-{
-	struct replay *rp = calloc(1, sizeof(*rp));
-
-	if (rp) {
-		rp->c = c;
-		rp->req = *req;
-		rp->st.pos = pos;
-	}
-	return rp;
-}
-
-/* A reset gap, then every retained message of this load (lock held). */
-static int hub_reset(struct client *c, const struct sub_request *req, uint64_t first)
-{
-	struct push_info info = { 0 };
-	struct item *gap;
-
-	ioctl(hub.histfd, PUSH_IOC_INFO, &info);
-	gap = item_reset(first, info.oldest_id ? info.oldest_id : 1, hub.epoch);
-	c->rp = replay_new(c, req, 0);
-	if (!gap || !c->rp || client_push(c, gap)) {
-		if (gap)
-			item_put(gap);
-		free(c->rp);
-		c->rp = NULL;
-		return -ENOMEM;
-	}
-	/* everything of this load is new to it */
-	c->after_id = c->last_id = item_last_id(gap);
-	item_put(gap);
-	stat_add(&pushd_stats.resets, 1);
-	c->flags |= CF_REPLAY;
-	replay_kick(c);
-	hub_mark_dirty(c);
-	return 0;
-}
-
-int hub_subscribe(struct client *c, const struct sub_request *req)
-{
-	struct history h = { 0 };
-	uint64_t live;
-	int err;
-
-	hub_lock();
-	err = hub_register(c, req);
-	if (err) {
-		pthread_mutex_unlock(&hub.lock);
-		return err;
-	}
-	live = hub.last_id;
-	c->after_id = live;
-	c->last_id = live;
-	if (req->since_mode == SINCE_ID && req->epoch && req->epoch != hub.epoch) {
-		/* an id of another module load: explicit reset, never a silent skip */
-		err = hub_reset(c, req, req->since + 1);
-		if (err)
-			hub_unsubscribe(c);
-		hub_unlock();
-		return err;
-	}
-	if (req->since_mode == SINCE_NONE || (req->since_mode == SINCE_ID && req->since == live)) {
-		hub_unlock();
-		return 0;
-	}
-	if (req->since_mode == SINCE_ID && req->since > live) {
-		/* beyond the hub: an id of another module load (or a client's guess) */
-		err = hub_since_beyond(c, req);
-		if (err)
-			hub_unsubscribe(c);
-		hub_unlock();
-		return err;
-	}
-	/* recent enough, and small: the hub's own record has it, no device read */
-	if (recent_history(&hub.recent, req, &h) > 0) {
-		size_t bytes = 0;
-
-		for (uint32_t i = 0; i < h.n; i++)
-			bytes += c->t->item_len(h.items[i]);
-		if (bytes <= replay_high()) {
-			replay_land_recent(c, &h);
-			hub_unlock();
-			return 0;
-		}
-	}
-	history_free(&h);
-	c->rp = replay_new(c, req, req->since_mode == SINCE_OLDEST ? 0 : req->since + 1);
-	if (!c->rp) {
-		hub_unsubscribe(c);
-		hub_unlock();
-		return -ENOMEM;
-	}
-	/* replayed ids count from the resume point; live ones wait until it catches up */
-	c->after_id = c->last_id = req->since_mode == SINCE_OLDEST ? 0 : req->since;
-	c->flags |= CF_REPLAY;
-	replay_kick(c);
-	hub_unlock();
-	return 0;
+	return hub.histfd;
 }
 
 uint64_t hub_last_id(void)
@@ -634,11 +347,7 @@ int hub_init(int devfd, int histfd)
 	int err = hub_thread_init(devfd);
 	if (err)
 		return err;
-	err = pthread_create(&replay.thread, NULL, replay_thread, NULL);
-	if (err)
-		return -err;
-	replay.running = true;
-	return 0;
+	return replay_start();
 }
 
 uint64_t hub_epoch(void)
@@ -673,14 +382,7 @@ void hub_shutdown(unsigned int ms)
 
 void hub_stop(void)
 {
-	if (replay.running) {
-		pthread_mutex_lock(&hub.lock);
-		replay.stopping = true;
-		pthread_cond_signal(&replay.wake);
-		pthread_mutex_unlock(&hub.lock);
-		pthread_join(replay.thread, NULL);
-		replay.running = false;
-	}
+	replay_stop();
 	hub_thread_stop();
 	recent_reset(&hub.recent, 0);
 	chan_table_free(&hub.chans);

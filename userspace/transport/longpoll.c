@@ -60,8 +60,8 @@ static void longpoll_hup(struct hub_watch *w, uint32_t events)
 	longpoll_hup_stop(hw);
 	stat_add(&pushd_stats.peer_gone, 1);
 	hub_unsubscribe(c);
-	c->flags |= CF_CLOSING | CF_DONE;
-	c->t->deliver(c);	/* resumes the connection: MHD finds the peer gone */
+	c->flags |= CF_CLOSING | CF_GONE;
+	c->t->deliver(c);	/* resumes the connection, which then ends unanswered */
 }
 
 void longpoll_hup_start(struct hup_watch *hw, struct client *c)
@@ -160,6 +160,8 @@ static enum MHD_Result lp_again(struct http_ctx *ctx, struct MHD_Connection *con
 	(void)conn;
 	(void)upload;
 	*upload_size = 0;
+	if (lp->c.flags & CF_GONE)
+		return MHD_NO;	/* nobody reads an answer: MHD closes the connection */
 	return lp_answer(lp);
 }
 

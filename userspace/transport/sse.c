@@ -107,6 +107,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	hub_lock();
+	if (c->flags & CF_GONE) {
+		/* the peer left (RDHUP/HUP): no last chunk for nobody */
+		hub_unlock();
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	while (s->preamble < sizeof(sse_retry_line) - 1 && off < max) {
 		buf[off++] = sse_retry_line[s->preamble++];
 	}
