@@ -7,15 +7,17 @@
  * all found and all gone again.  No hub, no lock.  TAP output; exit 1 on
  * any failure.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/channels.h"
+#include "core/config.h"
 
 #include "tap.h"
 
-#define MANY	(3 * CHAN_BUCKETS)
+#define MANY	12288	/* many times CHAN_BUCKETS_MIN: the table grows */
 
 static const struct push_transport t_lp = { .name = "lp", .kind = PUSH_TRANSPORT_LONGPOLL };
 static const struct push_transport t_ws = { .name = "ws", .kind = PUSH_TRANSPORT_WEBSOCKET };
@@ -114,15 +116,50 @@ static void test_many_channels(void)
 	CHECK(ok, "half removed, the other half still found");
 	for (int i = MANY - 1; i > 0; i -= 2)
 		chan_sub_del(&tab, &subs[i]);
-	ok = 1;
-	for (int i = 0; i < CHAN_BUCKETS; i++)
+	CHECK(tab.nbuckets >= MANY, "the table grew to %zu buckets", tab.nbuckets);
+	ok = tab.count == 0;
+	for (size_t i = 0; i < tab.nbuckets; i++)
 		ok &= !tab.buckets[i];
 	CHECK(ok, "all removed: every bucket empty");
+}
+
+/* --max-channels: a new channel past the cap is refused, existing ones still take subscribers. */
+static void test_cap(void)
+{
+	static struct sub subs[12];
+	struct client a = { .t = &t_lp };
+	char s[PUSH_CHANNEL_MAX + 1];
+	int ok = 1;
+
+	pushd_cfg.max_channels = 10;
+	for (int i = 0; i < 10; i++) {
+		struct chan_name n;
+
+		snprintf(s, sizeof(s), "cap.%d", i);
+		n = name(s);
+		subs[i].c = &a;
+		ok &= chan_sub_add(&tab, &n, &subs[i]) == 0;
+	}
+	CHECK(ok, "10 channels under a cap of 10");
+	struct chan_name extra = name("cap.extra"), again = name("cap.3");
+	subs[10].c = subs[11].c = &a;
+	CHECK(chan_sub_add(&tab, &extra, &subs[10]) == -ENOSPC && !subs[10].ch &&
+	      !chan_find(&tab, "cap.extra", 9), "the 11th is refused with ENOSPC");
+	CHECK(chan_sub_add(&tab, &again, &subs[11]) == 0, "an existing one still takes a subscriber");
+	chan_sub_del(&tab, &subs[11]);
+	chan_sub_del(&tab, &subs[0]);
+	CHECK(chan_sub_add(&tab, &extra, &subs[10]) == 0, "room again once one went");
+	chan_sub_del(&tab, &subs[10]);
+	for (int i = 1; i < 10; i++)
+		chan_sub_del(&tab, &subs[i]);
+	CHECK(tab.count == 0, "all gone");
+	pushd_cfg.max_channels = 0;
 }
 
 int main(void)
 {
 	test_one_channel();
 	test_many_channels();
+	test_cap();
 	return tap_done();
 }

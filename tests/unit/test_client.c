@@ -122,8 +122,9 @@ static void test_items(void)
 	      transport_sse.item_len(items[0]) != transport_ws.item_len(items[0]),
 	      "transport_sse and transport_ws item_len");
 	CHECK(g && ref(g) == 1 && g->type == ITEM_GAP && g->id == 5 && g->next_id == 9 &&
-	      g->sse_pre_len == 17 && item_last_id(g) == 8,
-	      "item_gap: ref 1, event: gap prefix, last id next_id - 1");
+	      g->sse_pre_len == 23 && !memcmp(g->sse_pre, "id: 8\nevent: gap\ndata: ", 23) &&
+	      item_last_id(g) == 8,
+	      "item_gap: ref 1, \"id: next_id - 1\" and event: gap prefix, last id next_id - 1");
 	CHECK(item_get(g) == g && ref(g) == 2, "item_get adds a reference");
 	item_put(g);
 	CHECK(ref(g) == 1, "item_put drops it");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/client.h"
+#include "core/counters.h"
 
 #define QUEUE_MIN	8
 #define QUEUE_KEEP	32	/* rings larger than this are freed when drained */
@@ -40,7 +41,8 @@ int client_push(struct client *c, struct item *it)
 		return -ENOMEM;
 	c->q[(c->qhead + c->qlen) % c->qcap] = item_get(it);
 	c->qlen++;
-	c->qbytes += c->t->item_len(it);
+	client_qbytes_add(c, c->t->item_len(it));
+	stat_add(&pushd_stats.q_items, 1);
 	return 0;
 }
 
@@ -49,7 +51,8 @@ void client_pop(struct client *c)
 	struct item *it = c->q[c->qhead];
 	uint32_t len = c->t->item_len(it);
 
-	c->qbytes -= len;
+	client_qbytes_add(c, -(int64_t)len);
+	stat_add(&pushd_stats.q_items, -1ULL);
 	if (c->hist_items) {
 		c->hist_items--;
 		c->hist_bytes -= len < c->hist_bytes ? len : c->hist_bytes;
@@ -63,6 +66,8 @@ void client_pop(struct client *c)
 		if (c->qcap > QUEUE_KEEP)
 			client_queue_free(c);
 	}
+	if (c->flags & CF_REPLAY)
+		hub_replay_drained(c);
 }
 
 void client_drain(struct client *c)
@@ -104,7 +109,7 @@ int client_prepend(struct client *c, struct item **items, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		q[i] = items[i];
 		uint32_t len = c->t->item_len(items[i]);
-		c->qbytes += len;
+		client_qbytes_add(c, len);
 		c->hist_bytes += len;
 	}
 	for (uint32_t i = 0; i < old; i++)
@@ -115,7 +120,14 @@ int client_prepend(struct client *c, struct item **items, uint32_t n)
 	c->qhead = 0;
 	c->qlen = old + n;
 	c->hist_items += n;
+	stat_add(&pushd_stats.q_items, n);
 	return 0;
+}
+
+void client_qbytes_add(struct client *c, int64_t delta)
+{
+	c->qbytes = (size_t)((int64_t)c->qbytes + delta);
+	stat_add(&pushd_stats.q_bytes, (unsigned long long)delta);
 }
 
 void client_queue_free(struct client *c)

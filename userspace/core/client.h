@@ -55,6 +55,7 @@ struct sub_request {
 	int nchans;
 	enum since_mode since_mode;
 	uint64_t since;
+	uint64_t epoch;		/* the epoch since was given with ("EPOCH-ID"), 0: the current one */
 	bool raw;		/* ?format=raw (SSE only): payloads as data: lines */
 };
 
@@ -67,11 +68,12 @@ struct sub {
 
 /* client.flags */
 #define CF_DIRTY	0x01	/* on the hub's dirty list */
-#define CF_PENDING	0x02	/* history not in the queue yet: do not deliver */
+#define CF_REPLAY	0x02	/* resuming from the device's history: no live items yet */
 #define CF_CLOSING	0x04	/* cut off: accepts no more items */
 #define CF_SUSPENDED	0x08	/* MHD connection suspended, waiting for items */
 #define CF_REGISTERED	0x10	/* in the hub's lists */
 #define CF_DONE		0x20	/* transport-specific end state */
+#define CF_GONE		0x80	/* the peer left: end the connection without a word */
 
 struct client {
 	const struct push_transport *t;
@@ -92,9 +94,13 @@ struct client {
 	size_t batch_bytes;		/* of which queued since the last delivery (exempt) */
 	uint32_t hist_items;		/* history items still at the head */
 
+	struct replay *rp;		/* while CF_REPLAY: where its replay is (hub.c) */
 	struct client *next_dirty;	/* hub's dirty list */
 	struct client *prev_all, *next_all; /* hub's list of every client */
 };
+
+/* A replaying client's queue went down: its next replay step may come (hub.c, lock held). */
+void hub_replay_drained(struct client *c);
 
 /* Append (with a new reference); returns 0 or -ENOMEM. */
 int client_push(struct client *c, struct item *it);
@@ -125,6 +131,9 @@ void client_drain_unsent(struct client *c);
 
 /* Puts @items (already referenced, in order) before the queue's items. */
 int client_prepend(struct client *c, struct item **items, uint32_t n);
+
+/* Changes c->qbytes (and the total of /stats) by @delta. */
+void client_qbytes_add(struct client *c, int64_t delta);
 
 /* Frees the queue (after client_drain()). */
 void client_queue_free(struct client *c);

@@ -21,6 +21,10 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->max_conns = 60000;
 	cfg->max_conns_per_ip = 0;
 	cfg->conn_memory = 3072;
+	cfg->max_channels = 100000;
+	cfg->header_timeout = 10;
+	cfg->pong_misses = 3;
+	cfg->replay_cache = 16 << 20;
 	cfg->max_msg_size = 65536;
 }
 

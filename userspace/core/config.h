@@ -22,6 +22,10 @@ struct pushd_config {
 	unsigned int max_conns;		/* --max-conns */
 	unsigned int max_conns_per_ip;	/* --max-conns-per-ip */
 	size_t conn_memory;		/* --conn-memory: MHD's pool per connection */
+	unsigned int max_channels;	/* --max-channels: channels with subscribers */
+	unsigned int header_timeout;	/* --header-timeout: seconds to send the request head */
+	unsigned int pong_misses;	/* --ping-misses: WebSocket pings unanswered before close */
+	size_t replay_cache;		/* --replay-cache: bytes of resume items shared */
 	unsigned int max_msg_size;	/* the device's, from PUSH_IOC_INFO */
 	int verbose;			/* -v */
 };

@@ -28,6 +28,12 @@ struct pushd_stats {
 	atomic_ullong published;	/* POST /pub accepted */
 	atomic_ullong history_reads;	/* resumes served from the device's history */
 	atomic_ullong requests;		/* HTTP requests */
+	atomic_ullong peer_gone;	/* suspended subscribers whose peer left (RDHUP/HUP) */
+	atomic_ullong resets;		/* resumes from another epoch: reset gap */
+	atomic_ullong oom_drops;	/* records lost to ENOMEM, reported as gaps */
+	atomic_ullong ws_no_pong;	/* WebSockets closed for unanswered pings */
+	atomic_ullong q_items;		/* items queued over all clients (client.c) */
+	atomic_ullong q_bytes;		/* their bytes, by each client's t->item_len() */
 	struct transport_stats t[PUSH_TRANSPORT_MAX];
 };
 

@@ -20,6 +20,7 @@
 #include "core/hub.h"
 #include "core/hub_thread.h"
 #include "core/recent.h"
+#include "core/replay.h"
 
 struct reap {
 	struct reap *next;
@@ -37,7 +38,14 @@ static struct {
 	uint64_t nclients;
 	struct recent recent;	/* the latest messages fanned out */
 	int histfd;		/* the device reader for history (history.c) */
+	uint64_t epoch;		/* the device's, from PUSH_IOC_INFO (0 before v2) */
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
+
+/* What readers outside the lock see (/stats): written by the hub thread. */
+static struct {
+	_Atomic uint64_t last_id;
+	_Atomic uint64_t q_max;		/* largest queue at the last tick */
+} hub_pub;
 
 /* --- clients ------------------------------------------------------------- */
 
@@ -65,8 +73,7 @@ void hub_unlock(void)
 			hub.dirty = c->next_dirty;
 			c->flags &= (uint8_t)~CF_DIRTY;
 			c->batch_bytes = 0;
-			if (!(c->flags & CF_PENDING))
-				c->t->deliver(c);
+			c->t->deliver(c);
 		}
 		while (hub.reaps && !hub.dirty) {
 			struct reap *r = hub.reaps;
@@ -106,9 +113,21 @@ static void hub_cut(struct client *c, enum client_close why)
 	c->t->close(c, why);
 }
 
+void hub_cut_off(struct client *c, enum client_close why)
+{
+	if (c->flags & CF_CLOSING)
+		return;
+	if (why == CLOSE_SLOW)
+		stat_add(&pushd_stats.t[c->t->kind].slow, 1);
+	hub_cut(c, why);
+}
+
 void hub_queue(struct client *c, struct item *it)
 {
 	if (c->flags & CF_CLOSING)
+		return;
+	/* replaying: it reads live messages from the device in its turn */
+	if ((c->flags & CF_REPLAY) && it->type != ITEM_CTRL)
 		return;
 	if (it->type == ITEM_MSG && (it->id <= c->after_id || it->id <= c->last_id))
 		return;
@@ -153,7 +172,7 @@ void hub_unsubscribe(struct client *c)
 	if (c->next_all)
 		c->next_all->prev_all = c->prev_all;
 	c->prev_all = c->next_all = NULL;
-	/* a client still on the dirty list is skipped: CF_PENDING keeps deliver() away */
+	replay_forget(c);
 	if (c->flags & CF_DIRTY) {
 		for (struct client **pp = &hub.dirty; *pp; pp = &(*pp)->next_dirty)
 			if (*pp == c) {
@@ -169,7 +188,7 @@ void hub_unsubscribe(struct client *c)
 	stat_add(&pushd_stats.t[c->t->kind].conns, -1ULL);
 }
 
-static int hub_register(struct client *c, const struct sub_request *req)
+int hub_register(struct client *c, const struct sub_request *req)
 {
 	c->subs = calloc((size_t)req->nchans, sizeof(*c->subs));
 	if (!c->subs)
@@ -179,12 +198,13 @@ static int hub_register(struct client *c, const struct sub_request *req)
 		struct sub *s = &c->subs[i];
 
 		s->c = c;
-		if (chan_sub_add(&hub.chans, &req->chans[i], s)) {
+		int err = chan_sub_add(&hub.chans, &req->chans[i], s);
+		if (err) {
 			hub_unlink_subs(c);
 			free(c->subs);
 			c->subs = NULL;
 			c->nsubs = 0;
-			return -ENOMEM;
+			return err;
 		}
 	}
 	c->next_all = hub.all;
@@ -199,101 +219,31 @@ static int hub_register(struct client *c, const struct sub_request *req)
 	return 0;
 }
 
-int hub_subscribe(struct client *c, const struct sub_request *req)
+/* --- what replay.c needs of the hub ---------------------------------------- */
+
+pthread_mutex_t *hub_mutex(void)
 {
-	struct push_info info = { 0 };
-	struct history h = { 0 };
-	uint64_t live;
-	int err;
+	return &hub.lock;
+}
 
-	hub_lock();
-	err = hub_register(c, req);
-	if (err) {
-		pthread_mutex_unlock(&hub.lock);
-		return err;
-	}
-	live = hub.last_id;
-	c->after_id = live;
-	c->last_id = live;
-	bool want = req->since_mode == SINCE_OLDEST ||
-		    (req->since_mode == SINCE_ID && req->since < live);
-	if (want) {
-		/* recent enough: the hub's own record has it, no device read */
-		err = recent_history(&hub.recent, req, &h);
-		if (err) {
-			if (err > 0 && h.n) {
-				if (client_prepend(c, h.items, h.n)) {
-					history_free(&h);
-					hub_unsubscribe(c);
-					hub_unlock();
-					return -ENOMEM;
-				} else {
-					uint64_t last = item_last_id(h.items[h.n - 1]);
+uint64_t hub_last_locked(void)
+{
+	return hub.last_id;
+}
 
-					if (last > c->last_id)
-						c->last_id = last;
-					free(h.items);
-					hub_mark_dirty(c);
-				}
-			}
-			if (err > 0) {
-				hub_unlock();
-				return 0;
-			}
-		}
-		c->flags |= CF_PENDING;
-	}
-	hub_unlock();
-	if (!want) {
-		/* a since beyond the device (module reloaded) means "new only" */
-		if (req->since_mode == SINCE_ID && req->since > live &&
-		    ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0 && req->since < info.next_id) {
-			hub_lock();
-			c->after_id = c->last_id = req->since;
-			hub_unlock();
-		}
-		return 0;
-	}
+struct recent *hub_recent(void)
+{
+	return &hub.recent;
+}
 
-	/* history up to the live position: the fan-out queues only ids above it */
-	err = history_read(hub.histfd, req, live, &h);
-	stat_add(&pushd_stats.history_reads, 1);
-
-	hub_lock();
-	c->flags &= (uint8_t)~CF_PENDING;
-	if (!err && h.n) {
-		if (client_prepend(c, h.items, h.n)) {
-			history_free(&h);
-			err = -ENOMEM;
-		} else {
-			uint64_t last = item_last_id(h.items[h.n - 1]);
-
-			if (last > c->last_id)
-				c->last_id = last;
-			free(h.items);
-		}
-	} else {
-		history_free(&h);
-	}
-	if (c->qlen)
-		hub_mark_dirty(c);
-	if (err) {
-		hub_unsubscribe(c);
-		hub_unlock();
-		return err;
-	}
-	hub_unlock();
-	return 0;
+int hub_histfd(void)
+{
+	return hub.histfd;
 }
 
 uint64_t hub_last_id(void)
 {
-	uint64_t id;
-
-	pthread_mutex_lock(&hub.lock);
-	id = hub.last_id;
-	pthread_mutex_unlock(&hub.lock);
-	return id;
+	return atomic_load_explicit(&hub_pub.last_id, memory_order_relaxed);
 }
 
 void hub_chan_subscribers(const char *name, uint64_t counts[4])
@@ -309,17 +259,12 @@ void hub_chan_subscribers(const char *name, uint64_t counts[4])
 	pthread_mutex_unlock(&hub.lock);
 }
 
+/* No walk, no lock: totals kept as queues change, the largest as of the last tick. */
 void hub_queue_stats(uint64_t *items, uint64_t *bytes, uint64_t *max_bytes)
 {
-	*items = *bytes = *max_bytes = 0;
-	pthread_mutex_lock(&hub.lock);
-	for (struct client *c = hub.all; c; c = c->next_all) {
-		*items += c->qlen;
-		*bytes += c->qbytes;
-		if (c->qbytes > *max_bytes)
-			*max_bytes = c->qbytes;
-	}
-	pthread_mutex_unlock(&hub.lock);
+	*items = atomic_load_explicit(&pushd_stats.q_items, memory_order_relaxed);
+	*bytes = atomic_load_explicit(&pushd_stats.q_bytes, memory_order_relaxed);
+	*max_bytes = atomic_load_explicit(&hub_pub.q_max, memory_order_relaxed);
 }
 
 /* --- fan-out, on the hub's thread ---------------------------------------- */
@@ -345,8 +290,10 @@ void hub_fanout(struct item **items, size_t n, bool lost)
 			for (struct sub *s = ch ? ch->subs : NULL; s; s = s->next)
 				hub_queue(s->c, it);
 		}
-		if (item_last_id(it) > hub.last_id)
+		if (item_last_id(it) > hub.last_id) {
 			hub.last_id = item_last_id(it);
+			atomic_store_explicit(&hub_pub.last_id, hub.last_id, memory_order_relaxed);
+		}
 		if (it->type == ITEM_GAP)
 			recent_reset(&hub.recent, hub.last_id);
 		else
@@ -357,12 +304,27 @@ void hub_fanout(struct item **items, size_t n, bool lost)
 	hub_unlock();
 }
 
+static unsigned int (*hub_tick_hook)(uint64_t now);
+
+void hub_on_tick(unsigned int (*fn)(uint64_t now))
+{
+	hub_tick_hook = fn;
+}
+
 void hub_tick(uint64_t now)
 {
+	uint64_t qmax = 0;
+
 	hub_lock();
-	for (struct client *c = hub.all; c; c = c->next_all)
+	for (struct client *c = hub.all; c; c = c->next_all) {
 		c->t->heartbeat(c, now);
+		if (c->qbytes > qmax)
+			qmax = c->qbytes;
+	}
+	atomic_store_explicit(&hub_pub.q_max, qmax, memory_order_relaxed);
 	hub_unlock();
+	if (hub_tick_hook)
+		hub_tick_hook(now);
 }
 
 /* --- start and stop -------------------------------------------------------- */
@@ -375,12 +337,22 @@ int hub_init(int devfd, int histfd)
 	hub.histfd = histfd;
 	if (ioctl(devfd, PUSH_IOC_INFO, &info) == 0 && info.max_msg_size)
 		pushd_cfg.max_msg_size = info.max_msg_size;
+	hub.epoch = info.epoch;
 	/* only new messages: history is read per client from its own cursor */
 	pos = lseek(devfd, 0, SEEK_END);
 	if (pos > 0)
 		hub.last_id = (uint64_t)pos - 1;
+	atomic_store_explicit(&hub_pub.last_id, hub.last_id, memory_order_relaxed);
 	recent_reset(&hub.recent, hub.last_id);
-	return hub_thread_init(devfd);
+	int err = hub_thread_init(devfd);
+	if (err)
+		return err;
+	return replay_start();
+}
+
+uint64_t hub_epoch(void)
+{
+	return hub.epoch;
 }
 
 void hub_shutdown(unsigned int ms)
@@ -410,6 +382,9 @@ void hub_shutdown(unsigned int ms)
 
 void hub_stop(void)
 {
+	replay_stop();
 	hub_thread_stop();
 	recent_reset(&hub.recent, 0);
+	chan_table_free(&hub.chans);
+	history_cache_clear();
 }

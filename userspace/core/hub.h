@@ -19,6 +19,7 @@
 #ifndef PUSHD_HUB_H
 #define PUSHD_HUB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/client.h"
@@ -51,6 +52,9 @@ void hub_unsubscribe(struct client *c);
 /* Queues @it on @c (lock held), cutting @c off if over --max-queue. */
 void hub_queue(struct client *c, struct item *it);
 
+/* Cuts @c off (lock held): it leaves its channels, its transport says why. */
+void hub_cut_off(struct client *c, enum client_close why);
+
 /* Marks @c for delivery at hub_unlock() (lock held). */
 void hub_mark_dirty(struct client *c);
 
@@ -66,6 +70,21 @@ struct hub_watch {
 int hub_watch_add(struct hub_watch *w);
 int hub_watch_mod(struct hub_watch *w, uint32_t events);
 void hub_watch_del(struct hub_watch *w);
+
+/*
+ * 0 when the device reads fine and the hub thread ticks; else -errno and
+ * a short reason in *why (for /healthz).
+ */
+int hub_health(const char **why);
+
+/* True once a read of the device said it is gone (pushd then exits 1). */
+bool hub_device_gone(void);
+
+/* @fn runs on the hub thread after every 1 s tick, lock not held. */
+void hub_on_tick(unsigned int (*fn)(uint64_t now));
+
+/* The device's epoch (this module load), 0 for a v1 device. */
+uint64_t hub_epoch(void);
 
 /* Last id the hub has fanned out. */
 uint64_t hub_last_id(void);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,9 @@ static struct {
 	pthread_t thread;
 	int running;
 	_Atomic int stopping;
+	_Atomic int dev_err;		/* errno of the failing device read, 0 when fine */
+	_Atomic int dev_gone;		/* the device ended: pushd exits non-zero */
+	_Atomic uint64_t last_tick;	/* monotonic seconds of the last tick */
 } loop = { .devfd = -1, .epfd = -1, .wakefd = -1 };
 
 static uint64_t now_sec(void)
@@ -131,10 +135,24 @@ static void hub_read_done(int res)
 	bool lost = false;
 	int r;
 
-	if (res < 0) {
-		if (res != -EAGAIN && res != -EINTR)
-			fprintf(stderr, "pushd: read %s: %s\n", pushd_cfg.device, strerror(-res));
+	if (res == -EAGAIN || res == -EINTR)
 		return;
+	if (res <= 0) {
+		/* once, not every retry: /healthz says it as long as it lasts */
+		if (!loop.dev_err)
+			fprintf(stderr, "pushd: read %s: %s\n", pushd_cfg.device,
+				res ? strerror(-res) : "end of file");
+		loop.dev_err = res ? -res : ENODEV;
+		if (res == 0 || res == -ENODEV || res == -EBADF || res == -ENXIO) {
+			fprintf(stderr, "pushd: %s is gone, exiting\n", pushd_cfg.device);
+			loop.dev_gone = 1;
+			kill(getpid(), SIGTERM);
+		}
+		return;
+	}
+	if (loop.dev_err) {
+		fprintf(stderr, "pushd: read %s: working again\n", pushd_cfg.device);
+		loop.dev_err = 0;
 	}
 	stat_add(&pushd_stats.reads, 1);
 	stat_add(&pushd_stats.bytes_in, (unsigned long long)res);
@@ -154,8 +172,17 @@ static void hub_read_done(int res)
 			stat_add(&pushd_stats.msgs_in, 1);
 		it = item_from_msg(&m);
 		if (!it) {
-			lost = true;	/* subscribers miss it; the recent record must not claim it */
-			continue;
+			/*
+			 * Out of memory: the subscribers miss it, and are told so
+			 * with a gap (small, so likelier to be had than the item);
+			 * the recent record must not claim it either.
+			 */
+			lost = true;
+			stat_add(&pushd_stats.oom_drops, 1);
+			if (m.type == PUSH_REC_MSG)
+				it = item_gap(m.id, m.id + 1, 1);
+			if (!it)
+				continue;
 		}
 		if (n == cap) {
 			struct item **more = realloc(items, sizeof(*items) * cap * 2);
@@ -225,6 +252,8 @@ static void *hub_thread(void *arg)
 			switch (op) {
 			case HUB_DEV:
 				hub_read_done(res);
+				if (loop.dev_gone)
+					continue;	/* not re-armed: nothing more will come */
 				if (res < 0 && res != -EAGAIN && res != -EINTR)
 					usleep(100000);	/* do not spin on a persistent error */
 				break;
@@ -232,7 +261,8 @@ static void *hub_thread(void *arg)
 				hub_epoll();
 				break;
 			case HUB_TICK:
-				hub_tick(now_sec());
+				loop.last_tick = now_sec();
+				hub_tick(loop.last_tick);
 				break;
 			case HUB_WAKE:
 				break;
@@ -247,6 +277,31 @@ static void *hub_thread(void *arg)
 				hub_arm(op);
 	}
 	return NULL;
+}
+
+int hub_health(const char **why)
+{
+	uint64_t now = now_sec();
+
+	if (loop.dev_gone) {
+		*why = "device gone";
+		return -ENODEV;
+	}
+	if (loop.dev_err) {
+		*why = strerror(loop.dev_err);
+		return -loop.dev_err;
+	}
+	if (!loop.running || now > loop.last_tick + 5) {
+		*why = "hub thread not ticking";
+		return -ETIMEDOUT;
+	}
+	*why = "ok";
+	return 0;
+}
+
+bool hub_device_gone(void)
+{
+	return loop.dev_gone;
 }
 
 int hub_thread_init(int devfd)
@@ -274,7 +329,10 @@ int hub_thread_init(int devfd)
 
 int hub_start(void)
 {
-	int ret = pthread_create(&loop.thread, NULL, hub_thread, NULL);
+	int ret;
+
+	loop.last_tick = now_sec();
+	ret = pthread_create(&loop.thread, NULL, hub_thread, NULL);
 
 	if (ret)
 		return -ret;

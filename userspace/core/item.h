@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "protocol/record.h"
@@ -50,6 +51,16 @@ struct item *item_from_msg(const struct push_msg *m);
 
 /* A new gap item (ref 1); NULL on ENOMEM. */
 struct item *item_gap(uint64_t first_id, uint64_t next_id, uint64_t lost);
+
+/*
+ * A reset (ref 1): the client's id @first came from another module load
+ * (epoch), so nothing can be said of what it missed; delivery restarts at
+ * this load's @next_id.  A gap object with "reset":true and the epoch.
+ */
+struct item *item_reset(uint64_t first_id, uint64_t next_id, uint64_t epoch);
+
+/* Bytes an allocated item takes in memory. */
+size_t item_size(const struct item *it);
 
 /* The id a client has seen once it got @it (gap: next_id - 1), 0 for CTRL. */
 uint64_t item_last_id(const struct item *it);

@@ -51,7 +51,17 @@ int recent_history(const struct recent *r, const struct sub_request *req, struct
 	h->n = 0;
 	if (req->since_mode != SINCE_ID || req->since < r->from)
 		return 0;
-	for (uint32_t i = 0; i < r->len; i++) {
+	/* ids go up along the ring: the first one after since, by bisection */
+	uint32_t lo = 0, hi = r->len;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (r->ring[(r->head + mid) & (RECENT_MAX - 1)]->id <= req->since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (uint32_t i = lo; i < r->len; i++) {
 		struct item *it = r->ring[(r->head + i) & (RECENT_MAX - 1)];
 
 		if (it->id <= req->since || !recent_match(it, req))

@@ -30,6 +30,7 @@
 #include "push/probe_tag.h"
 #include "server/http.h"
 #include "server/stats.h"
+#include "transport/deadline.h"
 #include "transport/mhd.h"
 #include "transport/transport.h"
 
@@ -119,6 +120,28 @@ static int http_parse_id(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* "N" (this module load) or "EPOCH-N" (EPOCH: the load's, 1-16 hex digits). */
+static int http_parse_since(const char *s, struct sub_request *req)
+{
+	const char *dash = strchr(s, '-');
+	char hex[17], *end;
+
+	req->epoch = 0;
+	if (dash) {
+		size_t n = (size_t)(dash - s);
+
+		if (!n || n >= sizeof(hex) || strspn(s, "0123456789abcdefABCDEF") != n)
+			return -EINVAL;
+		memcpy(hex, s, n);
+		hex[n] = '\0';
+		req->epoch = strtoull(hex, &end, 16);
+		if (!req->epoch)
+			return -EINVAL;
+		s = dash + 1;
+	}
+	return http_parse_id(s, &req->since);
+}
+
 static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, void **con_cls)
 {
 	struct sub_request *req = calloc(1, sizeof(*req));
@@ -149,12 +172,12 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 	if (since) {
 		if (!strcmp(since, "oldest")) {
 			req->since_mode = SINCE_OLDEST;
-		} else if (http_parse_id(since, &req->since) == 0) {
+		} else if (http_parse_since(since, req) == 0) {
 			req->since_mode = SINCE_ID;
 		} else {
 			free(req);
 			return http_text(conn, MHD_HTTP_BAD_REQUEST,
-					 "bad since: a message id (digits) or \"oldest\"");
+					 "bad since: a message id (digits), EPOCH-ID (hex epoch) or \"oldest\"");
 		}
 	}
 	if (format && strcmp(format, "json")) {
@@ -380,6 +403,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		 * sets up its body collector now, and answers at the end).
 		 */
 		stat_add(&pushd_stats.requests, 1);
+		deadline_stop(conn);
 		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
 			return http_pub_post(conn, url + 5, con_cls);
 		*con_cls = &http_headers_only;
@@ -406,12 +430,21 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		len = stats_json(&body);
 		return body ? http_send(conn, MHD_HTTP_OK, "application/json", body, len) : MHD_NO;
 	}
+	if (!strcmp(url, "/healthz")) {
+		const char *why;
+		int bad = hub_health(&why);
+
+		return http_json(conn, bad ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+				 "{\"healthy\":%s,\"status\":\"%s\",\"last_id\":%" PRIu64
+				 ",\"epoch\":\"%016" PRIx64 "\"}",
+				 bad ? "false" : "true", why, hub_last_id(), hub_epoch());
+	}
 	if (!strcmp(url, "/metrics")) {
 		len = stats_prometheus(&body);
 		return body ? http_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len) : MHD_NO;
 	}
 	return http_text(conn, MHD_HTTP_NOT_FOUND,
-			 "not found: try /sub/CHANNEL, /pub/CHANNEL, /stats, /metrics or /");
+			 "not found: try /sub/CHANNEL, /pub/CHANNEL, /stats, /metrics, /healthz or /");
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -420,8 +453,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	struct http_ctx *ctx = *con_cls;
 
 	(void)cls;
-	(void)conn;
-	(void)toe;
+	/* keep-alive: the next request's head has a deadline too */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !(ctx && ctx->upgrade))
+		deadline_restart(conn);
 	if (ctx && ctx != &http_headers_only) {
 		*con_cls = NULL;
 		ctx->done(ctx);
@@ -432,9 +466,12 @@ static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 			enum MHD_ConnectionNotificationCode toe)
 {
 	(void)cls;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		deadline_start(conn, socket_context);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		deadline_closed(socket_context);
 		probe_untag_conn(http_conn_fd(conn), 0);
+	}
 }
 
 /*
@@ -465,6 +502,7 @@ int http_start(int pubfd, int infofd)
 
 	http_pubfd = pubfd;
 	http_infofd = infofd;
+	hub_on_tick(deadline_sweep);
 	if (pushd_cfg.listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (pushd_cfg.cert_pem)

@@ -45,6 +45,10 @@ static const char usage[] =
 "  --max-conns-per-ip N   connections per client address (unlimited)\n"
 "  --conn-memory BYTES    libmicrohttpd memory per connection: bounds URL and\n"
 "                         headers, and costs that much per subscriber (3072)\n"
+"  --max-channels N       channels with subscribers at once (100000)\n"
+"  --header-timeout S     a request head must be complete within S seconds (10)\n"
+"  --ping-misses N        close a WebSocket after N unanswered pings (3)\n"
+"  --replay-cache BYTES   resume items shared by resuming clients (16777216)\n"
 "  -v, --verbose          log more\n"
 "  -h, --help             this text\n"
 "  -V, --version          the version\n"
@@ -57,7 +61,7 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
-	OPT_CONN_MEMORY,
+	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_REPLAY_CACHE,
 };
 
 static const struct option options[] = {
@@ -74,6 +78,10 @@ static const struct option options[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP },
 	{ "conn-memory", required_argument, NULL, OPT_CONN_MEMORY },
+	{ "max-channels", required_argument, NULL, OPT_MAX_CHANNELS },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "ping-misses", required_argument, NULL, OPT_PING_MISSES },
+	{ "replay-cache", required_argument, NULL, OPT_REPLAY_CACHE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -148,6 +156,25 @@ static void raise_nofile(void)
 	}
 }
 
+/*
+ * Every connection is a descriptor: more connections than RLIMIT_NOFILE
+ * allows would fail accept() with EMFILE and starve the device reads; keep
+ * 64 for the device, the hub, MHD's own and the log.
+ */
+static void clamp_max_conns(struct pushd_config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	rlim_t room = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
+	if (cfg->max_conns > room) {
+		fprintf(stderr, "pushd: --max-conns %u clamped to %llu: RLIMIT_NOFILE is %llu\n",
+			cfg->max_conns, (unsigned long long)room, (unsigned long long)rl.rlim_cur);
+		cfg->max_conns = (unsigned int)room;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct pushd_config *cfg = &pushd_cfg;
@@ -205,6 +232,18 @@ int main(int argc, char **argv)
 		case OPT_CONN_MEMORY:
 			cfg->conn_memory = parse_num("conn-memory", optarg, 2048, 1 << 20);
 			break;
+		case OPT_MAX_CHANNELS:
+			cfg->max_channels = (unsigned int)parse_num("max-channels", optarg, 1, 10000000);
+			break;
+		case OPT_HEADER_TIMEOUT:
+			cfg->header_timeout = (unsigned int)parse_num("header-timeout", optarg, 1, 3600);
+			break;
+		case OPT_PING_MISSES:
+			cfg->pong_misses = (unsigned int)parse_num("ping-misses", optarg, 1, 1000);
+			break;
+		case OPT_REPLAY_CACHE:
+			cfg->replay_cache = parse_num("replay-cache", optarg, 0, 1ULL << 34);
+			break;
 		case 'v':
 			cfg->verbose++;
 			break;
@@ -240,6 +279,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	raise_nofile();
+	clamp_max_conns(cfg);
 
 	/* the hub's reader must block (io_uring arms poll); the others must not */
 	devfd = open(cfg->device, O_RDONLY | O_CLOEXEC);
@@ -285,5 +325,5 @@ int main(int argc, char **argv)
 	close(pubfd);
 	close(histfd);
 	close(devfd);
-	return 0;
+	return hub_device_gone() ? 1 : 0;
 }

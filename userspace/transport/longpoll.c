@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 
 #include "core/config.h"
@@ -21,6 +22,7 @@
 
 struct lp_client {
 	struct client c;
+	struct hup_watch hup;
 	struct http_ctx ctx;
 	struct MHD_Connection *conn;
 	uint64_t deadline;	/* monotonic seconds */
@@ -48,10 +50,44 @@ void longpoll_wake(struct client *c, struct MHD_Connection *conn)
 	}
 }
 
+static void longpoll_hup(struct hub_watch *w, uint32_t events)
+{
+	struct hup_watch *hw = (struct hup_watch *)w;
+	struct client *c = hw->c;
+
+	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	longpoll_hup_stop(hw);
+	stat_add(&pushd_stats.peer_gone, 1);
+	hub_unsubscribe(c);
+	c->flags |= CF_CLOSING | CF_GONE;
+	c->t->deliver(c);	/* resumes the connection, which then ends unanswered */
+}
+
+void longpoll_hup_start(struct hup_watch *hw, struct client *c)
+{
+	hw->c = c;
+	hw->w.fd = c->fd;
+	hw->w.events = EPOLLRDHUP;
+	hw->w.cb = longpoll_hup;
+	hw->on = c->fd >= 0 && hub_watch_add(&hw->w) == 0;
+}
+
+void longpoll_hup_stop(struct hup_watch *hw)
+{
+	if (hw->on) {
+		hub_watch_del(&hw->w);
+		hw->on = false;
+	}
+}
+
 int longpoll_open_error(struct MHD_Connection *conn, int err)
 {
 	char msg[128];
 
+	if (err == -ENOSPC)
+		return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "cannot subscribe: too many channels (--max-channels)");
 	snprintf(msg, sizeof(msg), "cannot subscribe: %s", strerror(-err));
 	return http_text(conn, err == -ENOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE
 					      : MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
@@ -72,7 +108,7 @@ static uint32_t lp_item_len(const struct item *it)
 static char *lp_render(struct lp_client *lp, size_t *len)
 {
 	struct client *c = &lp->c;
-	size_t cap = c->qbytes + 64, off;
+	size_t cap = c->qbytes + 96, off;
 	char *body = malloc(cap);
 	uint32_t n = 0;
 
@@ -90,7 +126,8 @@ static char *lp_render(struct lp_client *lp, size_t *len)
 		}
 		client_pop(c);
 	}
-	off += (size_t)snprintf(body + off, cap - off, "],\"next\":%" PRIu64 "}", c->last_id);
+	off += (size_t)snprintf(body + off, cap - off, "],\"next\":%" PRIu64 ",\"epoch\":\"%016" PRIx64 "\"}",
+				c->last_id, hub_epoch());
 	c->delivered += n;
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_LONGPOLL].items_out, n);
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_LONGPOLL].bytes_out, off);
@@ -123,6 +160,8 @@ static enum MHD_Result lp_again(struct http_ctx *ctx, struct MHD_Connection *con
 	(void)conn;
 	(void)upload;
 	*upload_size = 0;
+	if (lp->c.flags & CF_GONE)
+		return MHD_NO;	/* nobody reads an answer: MHD closes the connection */
 	return lp_answer(lp);
 }
 
@@ -131,6 +170,7 @@ static void lp_done(struct http_ctx *ctx)
 	struct lp_client *lp = (struct lp_client *)((char *)ctx - offsetof(struct lp_client, ctx));
 
 	hub_lock();
+	longpoll_hup_stop(&lp->hup);
 	hub_unsubscribe(&lp->c);
 	hub_unlock();
 	free(lp);
@@ -161,6 +201,7 @@ static int lp_open(struct MHD_Connection *conn, const struct sub_request *req, v
 		return lp_answer(lp);
 	}
 	lp->deadline = lp_now() + pushd_cfg.poll_timeout;
+	longpoll_hup_start(&lp->hup, &lp->c);
 	longpoll_wait(&lp->c, conn);
 	hub_unlock();
 	return MHD_YES;

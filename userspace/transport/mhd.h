@@ -19,6 +19,7 @@ struct http_ctx {
 	enum MHD_Result (*again)(struct http_ctx *ctx, struct MHD_Connection *conn,
 				 const char *upload, size_t *upload_size);
 	void (*done)(struct http_ctx *ctx);
+	bool upgrade;	/* the connection becomes a WebSocket: no header deadline after */
 };
 
 /* Queues a text/plain response. */

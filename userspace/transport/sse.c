@@ -23,6 +23,7 @@
 
 struct sse_client {
 	struct client c;
+	struct hup_watch hup;
 	struct MHD_Connection *conn;
 	uint64_t next_hb;	/* monotonic seconds */
 	uint8_t preamble;	/* bytes of "retry: 2000\n\n" sent */
@@ -106,6 +107,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	hub_lock();
+	if (c->flags & CF_GONE) {
+		/* the peer left (RDHUP/HUP): no last chunk for nobody */
+		hub_unlock();
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	while (s->preamble < sizeof(sse_retry_line) - 1 && off < max) {
 		buf[off++] = sse_retry_line[s->preamble++];
 	}
@@ -149,6 +155,7 @@ static void sse_free(void *cls)
 	struct sse_client *s = cls;
 
 	hub_lock();
+	longpoll_hup_stop(&s->hup);
 	hub_unsubscribe(&s->c);
 	hub_unlock();
 	free(s);
@@ -178,6 +185,9 @@ static int sse_open(struct MHD_Connection *conn, const struct sub_request *req, 
 		sse_free(s);
 		return MHD_NO;
 	}
+	hub_lock();
+	longpoll_hup_start(&s->hup, &s->c);
+	hub_unlock();
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");

@@ -9,6 +9,7 @@
 #define PUSHD_TRANSPORT_H
 
 #include "core/client.h"
+#include "core/hub.h"
 
 struct MHD_Connection;
 
@@ -27,6 +28,23 @@ void longpoll_wait(struct client *c, struct MHD_Connection *conn);
 
 /* deliver() of MHD-driven transports: resume @conn if it waits (lock held). */
 void longpoll_wake(struct client *c, struct MHD_Connection *conn);
+
+/*
+ * Peer close while suspended: MHD does not watch a suspended connection,
+ * so the hub's epoll set watches its socket for RDHUP/HUP instead; a peer
+ * that left is unsubscribed at once and its connection resumed to end.
+ */
+struct hup_watch {
+	struct hub_watch w;
+	struct client *c;
+	bool on;
+};
+
+/* Starts watching c->fd (lock held); without it the peer is noticed at the next write. */
+void longpoll_hup_start(struct hup_watch *hw, struct client *c);
+
+/* Stops watching (lock held); before the client is freed. */
+void longpoll_hup_stop(struct hup_watch *hw);
 
 /* Answers a subscribe that failed with -errno. */
 int longpoll_open_error(struct MHD_Connection *conn, int err);

@@ -29,6 +29,13 @@
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
 #define WS_CLOSE_WAIT	10		/* seconds a closing client may stall */
 #define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
+#define WS_READ_MAX	4		/* recv()s of 16 KiB per wakeup: others get their turn */
+
+/* A control frame kept in the client itself (ref 0: never freed, costs nothing more). */
+struct ws_ctrl_item {
+	struct item it;
+	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
+};
 
 struct ws_client {
 	struct client c;
@@ -40,6 +47,13 @@ struct ws_client {
 	int outq;			/* unacked bytes in the socket at the last check */
 	uint64_t sent, sent_mark;	/* bytes written, and at the last check */
 	bool watched;
+	unsigned int unanswered;	/* pings sent since the last pong */
+	bool out_blocked;		/* the socket is full: stop reading the peer */
+	bool pong_queued;		/* pong is in the queue */
+	bool pong_again;		/* a newer ping came while pong was half sent */
+	uint8_t ping_len;		/* payload of that newer ping */
+	uint8_t ping_data[WS_CONTROL_MAX];
+	struct ws_ctrl_item pong;	/* the one pending pong (RFC 6455 5.5.3: the latest ping's) */
 	struct ws_parser p;
 };
 
@@ -49,7 +63,7 @@ struct ws_close_item {
 	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
 };
 
-static struct ws_close_item ws_close_slow, ws_close_shutdown;
+static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_nopong;
 static struct item ws_ping = {
 	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
 };
@@ -134,15 +148,23 @@ static void ws_kill(struct ws_client *wc)
 	}
 }
 
+/*
+ * While the socket is full, the peer is not read: what it sends waits in
+ * its own socket buffers (TCP flow control), not in pushd's memory.
+ */
 static void ws_want_out(struct ws_client *wc, bool on)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+	uint32_t ev = EPOLLRDHUP | (on ? EPOLLOUT : EPOLLIN);
+
+	wc->out_blocked = on;
 
 	if (wc->watched)
 		hub_watch_mod(&wc->w, ev);
 	else
 		wc->w.events = ev;
 }
+
+static void ws_pong_sent(struct ws_client *wc);
 
 /* Sends what is queued, many frames per call, until done or the socket is full. */
 static void ws_deliver(struct client *c)
@@ -217,6 +239,8 @@ static void ws_deliver(struct client *c)
 				return;
 			}
 			client_pop(c);
+			if (it == &wc->pong.it)
+				ws_pong_sent(wc);
 		}
 		c->delivered += items;
 		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].items_out, items);
@@ -242,6 +266,59 @@ static void ws_send_ctrl(struct ws_client *wc, struct item *it)
 	hub_mark_dirty(&wc->c);
 }
 
+/* Writes the pong frame for @data into wc->pong, fixing the queue's byte count. */
+static void ws_pong_fill(struct ws_client *wc, const uint8_t *data, size_t len)
+{
+	struct item *it = &wc->pong.it;
+	uint32_t old = it->json_len;
+
+	it->type = ITEM_CTRL;
+	it->json = (const char *)wc->pong.frame;
+	it->json_len = (uint32_t)ws_frame(wc->pong.frame, sizeof(wc->pong.frame), WS_OP_PONG,
+					  data, len);
+	if (wc->pong_queued)
+		client_qbytes_add(&wc->c, (int64_t)it->json_len - (int64_t)old);
+}
+
+/*
+ * Answers a ping.  At most one pong is ever queued: a ping arriving while
+ * one waits replaces its payload (only the latest ping needs an answer), so
+ * a client flooding pings costs no memory at all.
+ */
+static void ws_pong(struct ws_client *wc, const uint8_t *data, size_t len)
+{
+	struct client *c = &wc->c;
+
+	if (len > WS_CONTROL_MAX)
+		len = WS_CONTROL_MAX;
+	if (!wc->pong_queued) {
+		ws_pong_fill(wc, data, len);
+		if (client_push(c, &wc->pong.it)) {
+			ws_kill(wc);
+			return;
+		}
+		wc->pong_queued = true;
+		hub_mark_dirty(c);
+	} else if (client_head(c) == &wc->pong.it && c->qoff) {
+		/* half sent: answer this one once it is out */
+		memcpy(wc->ping_data, data, len);
+		wc->ping_len = (uint8_t)len;
+		wc->pong_again = true;
+	} else {
+		ws_pong_fill(wc, data, len);
+	}
+}
+
+/* The pong left the queue; a ping that came meanwhile gets its own. */
+static void ws_pong_sent(struct ws_client *wc)
+{
+	wc->pong_queued = false;
+	if (wc->pong_again) {
+		wc->pong_again = false;
+		ws_pong(wc, wc->ping_data, wc->ping_len);
+	}
+}
+
 /* Ends the session with a close frame: drops what was queued but a frame half sent. */
 static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 {
@@ -252,6 +329,8 @@ static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 		return;
 	}
 	client_drain_unsent(c);
+	wc->pong_queued = client_head(c) == &wc->pong.it;
+	wc->pong_again = false;
 	c->flags |= CF_CLOSING;
 	wc->close_by = ws_now() + WS_CLOSE_WAIT;
 	wc->close_last = ws_now() + WS_CLOSE_MAX;
@@ -275,7 +354,7 @@ static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
 			return;
 		case WS_EV_PING:
 			if (!(wc->c.flags & CF_CLOSING))
-				ws_send_ctrl(wc, ws_ctrl_item(WS_OP_PONG, 0, ev.data, ev.len));
+				ws_pong(wc, ev.data, ev.len);
 			break;
 		case WS_EV_CLOSE:
 			if (wc->c.flags & CF_CLOSING) {
@@ -289,8 +368,11 @@ static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
 		case WS_EV_ERROR:
 			ws_begin_close(wc, ws_ctrl_item(WS_OP_CLOSE, ev.code, ev.data, ev.len));
 			return;
+		case WS_EV_PONG:
+			wc->unanswered = 0;
+			break;
 		default:
-			break;	/* text, binary (validated by the parser), pong: ignored */
+			break;	/* text, binary (validated by the parser): ignored */
 		}
 		if (!used)
 			return;
@@ -305,7 +387,7 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 	if (wc->c.flags & CF_DONE)
 		return;
 	if (events & EPOLLIN) {
-		for (;;) {
+		for (int reads = 0; reads < WS_READ_MAX && !wc->out_blocked; reads++) {
 			ssize_t n = recv(wc->c.fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 			if (n > 0) {
@@ -320,7 +402,8 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 			return;
 		}
 	}
-	if (events & (EPOLLERR | EPOLLHUP)) {
+	/* a peer gone while we do not read it (its output blocked) is noticed here */
+	if ((events & (EPOLLERR | EPOLLHUP)) || ((events & EPOLLRDHUP) && wc->out_blocked)) {
 		ws_kill(wc);
 		return;
 	}
@@ -445,6 +528,7 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	*copy = *req;
 	pending->ctx.again = ws_pending_again;
 	pending->ctx.done = ws_pending_done;
+	pending->ctx.upgrade = true;
 	pending->req = copy;
 	*con_cls = &pending->ctx;
 	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
@@ -486,6 +570,22 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 	if (now < wc->next_ping)
 		return;
 	wc->next_ping = now + pushd_cfg.heartbeat;
+	/* a peer that answers no ping for --ping-misses heartbeats is dead or stalled */
+	if (wc->unanswered >= pushd_cfg.pong_misses) {
+		int outq = 0;
+
+		if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+			outq = 0;
+		if (wc->out_blocked || c->qlen || outq > 0) {
+			/* what we sent is not taken: it does not read, a slow consumer */
+			hub_cut_off(c, CLOSE_SLOW);
+			return;
+		}
+		stat_add(&pushd_stats.ws_no_pong, 1);
+		ws_begin_close(wc, ws_close_init(&ws_close_nopong, WS_CLOSE_POLICY, "no pong"));
+		return;
+	}
+	wc->unanswered++;
 	hub_queue(c, &ws_ping);
 }
 
