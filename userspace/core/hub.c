@@ -37,6 +37,7 @@ static struct {
 	uint64_t nclients;
 	struct recent recent;	/* the latest messages fanned out */
 	int histfd;		/* the device reader for history (history.c) */
+	bool closing;		/* hub_shutdown() began: no new subscriber */
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
 
 /* --- clients ------------------------------------------------------------- */
@@ -207,7 +208,7 @@ int hub_subscribe(struct client *c, const struct sub_request *req)
 	int err;
 
 	hub_lock();
-	err = hub_register(c, req);
+	err = hub.closing ? -ESHUTDOWN : hub_register(c, req);
 	if (err) {
 		pthread_mutex_unlock(&hub.lock);
 		return err;
@@ -383,29 +384,39 @@ int hub_init(int devfd, int histfd)
 	return hub_thread_init(devfd);
 }
 
+/*
+ * Cuts every client off, and keeps cutting until none is left: a client
+ * that subscribes after the first pass (a long-poll coming straight back)
+ * is refused by hub_subscribe() once hub.closing is set, so the passes end.
+ */
 void hub_shutdown(unsigned int ms)
 {
-	hub_lock();
-	for (struct client *c = hub.all; c; c = c->next_all)
-		hub_cut(c, CLOSE_SHUTDOWN);
-	hub_unlock();
-	for (unsigned int waited = 0; waited < ms + 500; waited += 10) {
+	for (unsigned int waited = 0;; waited += 10) {
 		uint64_t left;
 
-		pthread_mutex_lock(&hub.lock);
+		hub_lock();
+		hub.closing = true;
+		for (struct client *c = hub.all; c; c = c->next_all)
+			if (waited >= ms)
+				c->t->close(c, CLOSE_ABORT);	/* could not take its goodbye */
+			else if (!(c->flags & CF_CLOSING))
+				hub_cut(c, CLOSE_SHUTDOWN);
 		left = hub.nclients;
-		pthread_mutex_unlock(&hub.lock);
-		if (!left)
+		hub_unlock();
+		if (!left || waited >= ms + 500)
 			break;
-		/* clients that could not take their goodbye (sockets full) go now */
-		if (waited == ms) {
-			hub_lock();
-			for (struct client *c = hub.all; c; c = c->next_all)
-				c->t->close(c, CLOSE_ABORT);
-			hub_unlock();
-		}
 		usleep(10000);
 	}
+}
+
+bool hub_closing(void)
+{
+	bool closing;
+
+	pthread_mutex_lock(&hub.lock);
+	closing = hub.closing;
+	pthread_mutex_unlock(&hub.lock);
+	return closing;
 }
 
 void hub_stop(void)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/counters.h"
@@ -389,6 +390,9 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
 		return http_preflight(conn);
 	if (!strncmp(url, "/sub/", 5)) {
+		/* shutting down: close, so that the client retries elsewhere or later */
+		if (hub_closing())
+			return MHD_NO;
 		if (!get)
 			return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET to subscribe");
 		return http_sub(conn, url + 5, con_cls);
@@ -458,7 +462,7 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(int pubfd, int infofd)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
 	struct MHD_OptionItem opts[16];
 	int n = 0;
@@ -496,6 +500,18 @@ int http_start(int pubfd, int infofd)
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, NULL,
 				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	return http_daemon ? 0 : -EADDRNOTAVAIL;
+}
+
+void http_quiesce(void)
+{
+	MHD_socket fd;
+
+	if (!http_daemon)
+		return;
+	/* new connections are refused from now on; open ones go on */
+	fd = MHD_quiesce_daemon(http_daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 }
 
 void http_stop(void)

@@ -279,9 +279,16 @@ int main(int argc, char **argv)
 
 	if (cfg->verbose)
 		fprintf(stderr, "pushd: %s, closing clients\n", strsignal(sig));
+	/*
+	 * In this order: no new connection; every client cut, until none is
+	 * left (hub_subscribe() refuses new ones); the hub's thread, which
+	 * drives WebSockets; then libmicrohttpd, which must not hold a
+	 * suspended connection when it stops (it aborts the process).
+	 */
+	http_quiesce();
 	hub_shutdown(2000);
-	http_stop();
 	hub_stop();
+	http_stop();
 	close(pubfd);
 	close(histfd);
 	close(devfd);

@@ -52,6 +52,9 @@ int longpoll_open_error(struct MHD_Connection *conn, int err)
 {
 	char msg[128];
 
+	/* shutting down: no answer, so that clients retry as after any network error */
+	if (err == -ESHUTDOWN)
+		return MHD_NO;
 	snprintf(msg, sizeof(msg), "cannot subscribe: %s", strerror(-err));
 	return http_text(conn, err == -ENOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE
 					      : MHD_HTTP_INTERNAL_SERVER_ERROR, msg);

@@ -28,7 +28,7 @@ void longpoll_wait(struct client *c, struct MHD_Connection *conn);
 /* deliver() of MHD-driven transports: resume @conn if it waits (lock held). */
 void longpoll_wake(struct client *c, struct MHD_Connection *conn);
 
-/* Answers a subscribe that failed with -errno. */
+/* Answers a subscribe that failed with -errno (-ESHUTDOWN: closes the connection). */
 int longpoll_open_error(struct MHD_Connection *conn, int err);
 
 #endif

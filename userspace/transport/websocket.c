@@ -388,7 +388,9 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	free(req);
 	if (err) {
 		uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
-		size_t n = ws_close_frame(frame, sizeof(frame), WS_CLOSE_INTERNAL, "cannot subscribe");
+		size_t n = err == -ESHUTDOWN
+			   ? ws_close_frame(frame, sizeof(frame), WS_CLOSE_GOING_AWAY, "shutdown")
+			   : ws_close_frame(frame, sizeof(frame), WS_CLOSE_INTERNAL, "cannot subscribe");
 
 		if (send(sock, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			err = -errno;
