@@ -29,6 +29,7 @@
 #include "protocol/chan.h"
 #include "protocol/json.h"
 #include "push/probe_tag.h"
+#include "server/guard.h"
 #include "server/http.h"
 #include "server/stats.h"
 #include "transport/mhd.h"
@@ -59,25 +60,38 @@ static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int statu
 	return http_send(conn, status, "application/json", body, (size_t)n);
 }
 
+static const char *http_header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/*
+ * True if the client is on this machine: the peer's address, or behind a
+ * --trusted-proxy the address it forwards (guard_client_addr()).
+ */
 static bool http_loopback(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct in6_addr peer, client;
 
 	if (!sa)
 		return false;
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		memset(&peer, 0, sizeof(peer));
+		peer.s6_addr[10] = peer.s6_addr[11] = 0xff;
+		memcpy(&peer.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		peer = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	} else {
+		return false;
 	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return true;
-		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
-	}
-	return false;
+	if (!guard_client_addr(&pushd_cfg, &peer, http_header(conn, "X-Forwarded-For"),
+			       http_header(conn, "X-Real-IP"), http_header(conn, "Forwarded"),
+			       &client))
+		return false;
+	return guard_addr_loopback(&client);
 }
 
 /* Constant-time comparison of the bearer token. */
@@ -174,6 +188,16 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 		free(req);
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
 				 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
+	}
+	/* no CORS for WebSocket: a page of any site may open one unless refused here */
+	if (t == &transport_ws) {
+		const char *origin = http_header(conn, "Origin");
+
+		if (origin && !guard_origin_ok(&pushd_cfg, origin, http_header(conn, MHD_HTTP_HEADER_HOST))) {
+			free(req);
+			return http_text(conn, MHD_HTTP_FORBIDDEN,
+					 "websocket: origin not allowed (same-origin only, unless --allow-origin)");
+		}
 	}
 	probe_tag_conn(http_conn_fd(conn), t->kind);
 	ret = (enum MHD_Result)t->open(conn, req, con_cls);
@@ -282,6 +306,13 @@ static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *ch
 	} else if (!http_loopback(conn)) {
 		return http_text(conn, MHD_HTTP_FORBIDDEN,
 				 "publishing is allowed from loopback only (start pushd with --token-file)");
+	} else if (guard_cross_site(&pushd_cfg, http_header(conn, "Origin"),
+				    http_header(conn, "Sec-Fetch-Site"),
+				    http_header(conn, MHD_HTTP_HEADER_HOST))) {
+		/* a page of another site in a local browser: never a loopback publisher */
+		return http_text(conn, MHD_HTTP_FORBIDDEN,
+				 "cross-site publishing refused: the page's Origin is neither this server's "
+				 "nor --allow-origin (with --token-file, a request with the token may)");
 	}
 	if (!chan_name_valid(chan, strlen(chan)))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
@@ -381,6 +412,11 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		 * sets up its body collector now, and answers at the end).
 		 */
 		stat_add(&pushd_stats.requests, 1);
+		/* a DNS-rebinding page reaches us under its own name: refuse that name */
+		if (!guard_host_ok(&pushd_cfg, http_header(conn, MHD_HTTP_HEADER_HOST)))
+			return http_text(conn, MHD_HTTP_FORBIDDEN,
+					 "Host not allowed: pushd answers to its --listen address, localhost "
+					 "and --allow-host names");
 		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
 			return http_pub_post(conn, url + 5, con_cls);
 		*con_cls = &http_headers_only;

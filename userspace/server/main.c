@@ -25,6 +25,7 @@
 
 #include "core/config.h"
 #include "core/hub.h"
+#include "server/guard.h"
 #include "server/http.h"
 
 static const char usage[] =
@@ -57,7 +58,7 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
-	OPT_CONN_MEMORY,
+	OPT_CONN_MEMORY, OPT_ALLOW_HOST, OPT_TRUSTED_PROXY,
 };
 
 static const struct option options[] = {
@@ -74,6 +75,8 @@ static const struct option options[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP },
 	{ "conn-memory", required_argument, NULL, OPT_CONN_MEMORY },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -177,6 +180,24 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ORIGIN:
 			cfg->allow_origin = optarg;
+			break;
+		case OPT_ALLOW_HOST:
+			if (cfg->nallow_host == PUSHD_LIST_MAX || !*optarg ||
+			    strpbrk(optarg, " ,/:@[]")) {
+				fprintf(stderr, "pushd: --allow-host '%s': a host name, at most %d of them\n",
+					optarg, PUSHD_LIST_MAX);
+				return 2;
+			}
+			cfg->allow_host[cfg->nallow_host++] = optarg;
+			break;
+		case OPT_TRUSTED_PROXY:
+			if (cfg->ntrusted_proxy == PUSHD_LIST_MAX ||
+			    guard_parse_addr(optarg, &cfg->trusted_proxy[cfg->ntrusted_proxy])) {
+				fprintf(stderr, "pushd: --trusted-proxy '%s': an IP address, at most %d of them\n",
+					optarg, PUSHD_LIST_MAX);
+				return 2;
+			}
+			cfg->ntrusted_proxy++;
 			break;
 		case OPT_CERT:
 			cert = optarg;

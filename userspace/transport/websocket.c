@@ -413,7 +413,6 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 {
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
 	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	char accept[WS_ACCEPT_LEN + 1];
 	struct ws_pending *pending;
 	struct sub_request *copy;
@@ -433,9 +432,6 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	}
 	if (!key || ws_accept_key(key, accept))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: bad Sec-WebSocket-Key");
-	if (origin && pushd_cfg.allow_origin && strcmp(pushd_cfg.allow_origin, "*") &&
-	    strcmp(origin, pushd_cfg.allow_origin))
-		return http_text(conn, MHD_HTTP_FORBIDDEN, "websocket: origin not allowed");
 
 	pending = calloc(1, sizeof(*pending));
 	copy = malloc(sizeof(*copy));
