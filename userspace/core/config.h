@@ -22,6 +22,11 @@ struct pushd_config {
 	unsigned int nallow_host;
 	struct in6_addr trusted_proxy[PUSHD_LIST_MAX];	/* --trusted-proxy, v4-mapped */
 	unsigned int ntrusted_proxy;
+	const char *private_chans[PUSHD_LIST_MAX];	/* --private: "name" or "prefix*" */
+	unsigned int nprivate;
+	char *jwt_secret;		/* contents of --jwt-secret-file (HS256) */
+	size_t jwt_secret_len;
+	char *jwt_key_pem;		/* contents of --jwt-key-file (ES256, RS256) */
 	char *cert_pem, *key_pem;	/* contents of --cert / --key */
 	const char *user;		/* --user */
 	unsigned int heartbeat;		/* --heartbeat seconds */

@@ -193,6 +193,7 @@ static int hub_register(struct client *c, const struct sub_request *req)
 	if (hub.all)
 		hub.all->prev_all = c;
 	hub.all = c;
+	c->expires = req->expires;
 	c->flags |= CF_REGISTERED;
 	hub.nclients++;
 	stat_add(&pushd_stats.t[c->t->kind].conns, 1);
@@ -362,7 +363,10 @@ void hub_tick(uint64_t now)
 {
 	hub_lock();
 	for (struct client *c = hub.all; c; c = c->next_all)
-		c->t->heartbeat(c, now);
+		if (c->expires && now >= c->expires && !(c->flags & CF_CLOSING))
+			hub_cut(c, CLOSE_EXPIRED);
+		else
+			c->t->heartbeat(c, now);
 	hub_unlock();
 }
 

@@ -29,6 +29,7 @@
 #include "protocol/chan.h"
 #include "protocol/json.h"
 #include "push/probe_tag.h"
+#include "server/auth.h"
 #include "server/guard.h"
 #include "server/http.h"
 #include "server/stats.h"
@@ -179,6 +180,10 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 		}
 		req->raw = true;
 	}
+	if (!auth_sub(conn, req, &ret)) {
+		free(req);
+		return ret;
+	}
 	t = transport_detect(conn);
 	if (!t) {
 		free(req);
@@ -286,23 +291,11 @@ static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *ch
 	struct pub_ctx *p;
 	uint64_t len;
 
-	if (pushd_cfg.token) {
-		if (!http_token_ok(conn)) {
-			struct MHD_Response *r;
-			enum MHD_Result ret;
-			static const char msg[] = "missing or wrong bearer token\n";
-
-			r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-							    MHD_RESPMEM_PERSISTENT);
-			if (!r)
-				return MHD_NO;
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pushd\"");
-			http_common_headers(r);
-			ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
+	if (auth_pub(conn, chan)) {
+		/* a JWT that grants publishing on this channel: from anywhere, like the token */
+	} else if (pushd_cfg.token) {
+		if (!http_token_ok(conn))
+			return auth_unauthorized(conn, "missing or wrong bearer token");
 	} else if (!http_loopback(conn)) {
 		return http_text(conn, MHD_HTTP_FORBIDDEN,
 				 "publishing is allowed from loopback only (start pushd with --token-file)");

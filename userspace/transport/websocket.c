@@ -49,7 +49,7 @@ struct ws_close_item {
 	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
 };
 
-static struct ws_close_item ws_close_slow, ws_close_shutdown;
+static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_expired;
 static struct item ws_ping = {
 	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
 };
@@ -493,6 +493,9 @@ static void ws_close(struct client *c, enum client_close why)
 
 	if (why == CLOSE_ABORT) {
 		ws_kill(wc);
+	} else if (why == CLOSE_EXPIRED) {
+		/* 4001: an application code (RFC 6455 7.4.2); the client re-authenticates */
+		ws_begin_close(wc, ws_close_init(&ws_close_expired, 4001, "token expired"));
 	} else if (why == CLOSE_SLOW) {
 		/* its socket is full: the close frame goes out if it drains in time */
 		ws_begin_close(wc, ws_close_init(&ws_close_slow, WS_CLOSE_POLICY, "slow consumer"));
