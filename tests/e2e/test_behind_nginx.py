@@ -86,17 +86,6 @@ def documented_args():
     return m.group(1).replace("\\\n", " ").split()
 
 
-def own_address():
-    """A non-loopback address of this machine, or None."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.0.2.2", 9))
-            a = s.getsockname()[0]
-    except OSError:
-        return None
-    return None if a.startswith("127.") else a
-
-
 def request(addr, port, method, path, headers=None, body=b""):
     """One request to addr:port; (status, body text)."""
     h = {"Host": NAME, "Connection": "close"}
@@ -127,7 +116,7 @@ def start_nginx(conf, pushd_port):
 
 def main(tap):
     E.require(B.NGINX)
-    outside = own_address()
+    outside = E.own_address()
     ch = E.unique_channel("proxy")
     tokf = os.path.join(tempfile.mkdtemp(prefix="e2e-proxy-"), "token")
     with open(tokf, "w") as f:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,16 +41,6 @@ STATE_JS = r"""JSON.stringify({
   probes: Object.fromEntries(%s.map(n => [n, document.getElementById("probes-" + n).innerText])),
   pub: document.getElementById("pubresult").textContent,
   split: (document.getElementById("cpusplit") || {}).textContent || ""})""" % ((json.dumps(PANES),) * 3)
-
-
-def own_address():
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.0.2.2", 9))
-            a = s.getsockname()[0]
-    except OSError:
-        return None
-    return None if a.startswith("127.") else a
 
 
 def messages(log):
@@ -93,7 +82,7 @@ def pid_alive(pid):
 
 def main(tap):
     E.require(B.CHROMIUM, PROBE)
-    addr = own_address()
+    addr = E.own_address()
     if not addr:
         E.skip_all("no non-loopback address in the VM (tools/vm/run --net)")
     tmp = tempfile.mkdtemp(prefix="e2e-demo-")
