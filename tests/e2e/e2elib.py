@@ -362,6 +362,18 @@ def max_msg_size():
         return 65536
 
 
+def own_address():
+    """A non-loopback IPv4 address of this machine (the VM's with tools/vm/run
+    --net: a client from there is not loopback to pushd), or None."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.0.2.2", 9))
+            a = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if a.startswith("127.") else a
+
+
 def unique_channel(prefix):
     return "%s-%d-%x" % (prefix, os.getpid(), int(time.monotonic() * 1000) & 0xffffff)
 

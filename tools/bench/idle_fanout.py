@@ -56,10 +56,10 @@ def main():
         s = socket.create_connection(("127.0.0.1", a.port))
         if a.transport == "ws":
             key = base64.b64encode(os.urandom(16)).decode()
-            req = ("GET /sub/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            req = ("GET /sub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (ch, key))
         else:
-            req = "GET /sub/%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n" % ch
+            req = "GET /sub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n" % ch
         s.sendall(req.encode())
         socks.append(s)
         if i % 500 == 499:

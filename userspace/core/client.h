@@ -25,6 +25,7 @@ enum client_close {
 	CLOSE_SLOW = 1,		/* its queue went over --max-queue */
 	CLOSE_SHUTDOWN,		/* SIGTERM */
 	CLOSE_ABORT,		/* SIGTERM, and the goodbye did not get through in time */
+	CLOSE_EXPIRED,		/* the token that let it subscribe expired */
 };
 
 /*
@@ -57,6 +58,7 @@ struct sub_request {
 	uint64_t since;
 	uint64_t epoch;		/* the epoch since was given with ("EPOCH-ID"), 0: the current one */
 	bool raw;		/* ?format=raw (SSE only): payloads as data: lines */
+	uint64_t expires;	/* monotonic second its token expires at; 0: never */
 };
 
 /* A client's subscription to one channel: a node in the channel's list. */
@@ -84,6 +86,7 @@ struct client {
 	uint64_t after_id;		/* skip live messages with id <= after_id */
 	uint64_t last_id;		/* last id queued or sent (dedupe, long-poll "next") */
 	uint64_t delivered;		/* items written */
+	uint64_t expires;		/* cut off (CLOSE_EXPIRED) at this monotonic second; 0: never */
 
 	/* Queue: a ring of item references, head first. */
 	struct item **q;

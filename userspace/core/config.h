@@ -3,10 +3,14 @@
 #ifndef PUSHD_CONFIG_H
 #define PUSHD_CONFIG_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 #define PUSHD_VERSION "0.1"
+
+/* Entries of each repeatable option (--allow-host, --trusted-proxy). */
+#define PUSHD_LIST_MAX 16
 
 struct pushd_config {
 	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
@@ -14,6 +18,15 @@ struct pushd_config {
 	const char *device;		/* --device, default /dev/push */
 	char *token;			/* contents of --token-file, NULL without */
 	const char *allow_origin;	/* --allow-origin, NULL without */
+	const char *allow_host[PUSHD_LIST_MAX];	/* --allow-host names */
+	unsigned int nallow_host;
+	struct in6_addr trusted_proxy[PUSHD_LIST_MAX];	/* --trusted-proxy, v4-mapped */
+	unsigned int ntrusted_proxy;
+	const char *private_chans[PUSHD_LIST_MAX];	/* --private: "name" or "prefix*" */
+	unsigned int nprivate;
+	char *jwt_secret;		/* contents of --jwt-secret-file (HS256) */
+	size_t jwt_secret_len;
+	char *jwt_key_pem;		/* contents of --jwt-key-file (ES256, RS256) */
 	char *cert_pem, *key_pem;	/* contents of --cert / --key */
 	const char *user;		/* --user */
 	unsigned int heartbeat;		/* --heartbeat seconds */

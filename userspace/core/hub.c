@@ -39,6 +39,7 @@ static struct {
 	struct recent recent;	/* the latest messages fanned out */
 	int histfd;		/* the device reader for history (history.c) */
 	uint64_t epoch;		/* the device's, from PUSH_IOC_INFO (0 before v2) */
+	bool closing;		/* hub_shutdown() began: no new subscriber */
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
 
 /* What readers outside the lock see (/stats): written by the hub thread. */
@@ -190,6 +191,9 @@ void hub_unsubscribe(struct client *c)
 
 int hub_register(struct client *c, const struct sub_request *req)
 {
+	/* hub_shutdown() began: a client coming back is refused, so its passes end */
+	if (hub.closing)
+		return -ESHUTDOWN;
 	c->subs = calloc((size_t)req->nchans, sizeof(*c->subs));
 	if (!c->subs)
 		return -ENOMEM;
@@ -212,6 +216,7 @@ int hub_register(struct client *c, const struct sub_request *req)
 	if (hub.all)
 		hub.all->prev_all = c;
 	hub.all = c;
+	c->expires = req->expires;
 	c->flags |= CF_REGISTERED;
 	hub.nclients++;
 	stat_add(&pushd_stats.t[c->t->kind].conns, 1);
@@ -317,7 +322,10 @@ void hub_tick(uint64_t now)
 
 	hub_lock();
 	for (struct client *c = hub.all; c; c = c->next_all) {
-		c->t->heartbeat(c, now);
+		if (c->expires && now >= c->expires && !(c->flags & CF_CLOSING))
+			hub_cut(c, CLOSE_EXPIRED);
+		else
+			c->t->heartbeat(c, now);
 		if (c->qbytes > qmax)
 			qmax = c->qbytes;
 	}
@@ -355,29 +363,39 @@ uint64_t hub_epoch(void)
 	return hub.epoch;
 }
 
+/*
+ * Cuts every client off, and keeps cutting until none is left: a client
+ * that subscribes after the first pass (a long-poll coming straight back)
+ * is refused by hub_subscribe() once hub.closing is set, so the passes end.
+ */
 void hub_shutdown(unsigned int ms)
 {
-	hub_lock();
-	for (struct client *c = hub.all; c; c = c->next_all)
-		hub_cut(c, CLOSE_SHUTDOWN);
-	hub_unlock();
-	for (unsigned int waited = 0; waited < ms + 500; waited += 10) {
+	for (unsigned int waited = 0;; waited += 10) {
 		uint64_t left;
 
-		pthread_mutex_lock(&hub.lock);
+		hub_lock();
+		hub.closing = true;
+		for (struct client *c = hub.all; c; c = c->next_all)
+			if (waited >= ms)
+				c->t->close(c, CLOSE_ABORT);	/* could not take its goodbye */
+			else if (!(c->flags & CF_CLOSING))
+				hub_cut(c, CLOSE_SHUTDOWN);
 		left = hub.nclients;
-		pthread_mutex_unlock(&hub.lock);
-		if (!left)
+		hub_unlock();
+		if (!left || waited >= ms + 500)
 			break;
-		/* clients that could not take their goodbye (sockets full) go now */
-		if (waited == ms) {
-			hub_lock();
-			for (struct client *c = hub.all; c; c = c->next_all)
-				c->t->close(c, CLOSE_ABORT);
-			hub_unlock();
-		}
 		usleep(10000);
 	}
+}
+
+bool hub_closing(void)
+{
+	bool closing;
+
+	pthread_mutex_lock(&hub.lock);
+	closing = hub.closing;
+	pthread_mutex_unlock(&hub.lock);
+	return closing;
 }
 
 void hub_stop(void)

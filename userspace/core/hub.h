@@ -30,8 +30,15 @@ int hub_init(int devfd, int histfd);
 /* Starts the reader thread; returns 0 or -errno. */
 int hub_start(void);
 
-/* Cuts every client off (CLOSE_SHUTDOWN), waits up to @ms for them to go, then aborts the rest. */
+/*
+ * Refuses new subscribers from now on (hub_subscribe() gives -ESHUTDOWN),
+ * cuts every client off (CLOSE_SHUTDOWN), waits up to @ms for them to go,
+ * then aborts the rest (CLOSE_ABORT) and waits 500 ms more at most.
+ */
 void hub_shutdown(unsigned int ms);
+
+/* True once hub_shutdown() has begun. */
+bool hub_closing(void);
 
 /* Stops the reader thread and frees what is left. */
 void hub_stop(void);
@@ -42,7 +49,8 @@ void hub_unlock(void);
 /*
  * Registers @c (t, fd set; lock not held) on req's channels, then puts the
  * history req asks for at the head of its queue; live messages follow
- * without duplicates or holes.  Returns 0, or -errno (nothing registered).
+ * without duplicates or holes.  Returns 0, or -errno (nothing registered;
+ * -ESHUTDOWN once hub_shutdown() has begun).
  */
 int hub_subscribe(struct client *c, const struct sub_request *req);
 

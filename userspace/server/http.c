@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/counters.h"
@@ -28,6 +29,8 @@
 #include "protocol/chan.h"
 #include "protocol/json.h"
 #include "push/probe_tag.h"
+#include "server/auth.h"
+#include "server/guard.h"
 #include "server/http.h"
 #include "server/stats.h"
 #include "transport/deadline.h"
@@ -59,25 +62,38 @@ static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int statu
 	return http_send(conn, status, "application/json", body, (size_t)n);
 }
 
+static const char *http_header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/*
+ * True if the client is on this machine: the peer's address, or behind a
+ * --trusted-proxy the address it forwards (guard_client_addr()).
+ */
 static bool http_loopback(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct in6_addr peer, client;
 
 	if (!sa)
 		return false;
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		memset(&peer, 0, sizeof(peer));
+		peer.s6_addr[10] = peer.s6_addr[11] = 0xff;
+		memcpy(&peer.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		peer = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	} else {
+		return false;
 	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return true;
-		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
-	}
-	return false;
+	if (!guard_client_addr(&pushd_cfg, &peer, http_header(conn, "X-Forwarded-For"),
+			       http_header(conn, "X-Real-IP"), http_header(conn, "Forwarded"),
+			       &client))
+		return false;
+	return guard_addr_loopback(&client);
 }
 
 /* Constant-time comparison of the bearer token. */
@@ -187,6 +203,10 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 		}
 		req->raw = true;
 	}
+	if (!auth_sub(conn, req, &ret)) {
+		free(req);
+		return ret;
+	}
 	t = transport_detect(conn);
 	if (!t) {
 		free(req);
@@ -196,6 +216,16 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 		free(req);
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
 				 "format=raw is for Server-Sent Events (Accept: text/event-stream)");
+	}
+	/* no CORS for WebSocket: a page of any site may open one unless refused here */
+	if (t == &transport_ws) {
+		const char *origin = http_header(conn, "Origin");
+
+		if (origin && !guard_origin_ok(&pushd_cfg, origin, http_header(conn, MHD_HTTP_HEADER_HOST))) {
+			free(req);
+			return http_text(conn, MHD_HTTP_FORBIDDEN,
+					 "websocket: origin not allowed (same-origin only, unless --allow-origin)");
+		}
 	}
 	probe_tag_conn(http_conn_fd(conn), t->kind);
 	ret = (enum MHD_Result)t->open(conn, req, con_cls);
@@ -284,26 +314,21 @@ static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *ch
 	struct pub_ctx *p;
 	uint64_t len;
 
-	if (pushd_cfg.token) {
-		if (!http_token_ok(conn)) {
-			struct MHD_Response *r;
-			enum MHD_Result ret;
-			static const char msg[] = "missing or wrong bearer token\n";
-
-			r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-							    MHD_RESPMEM_PERSISTENT);
-			if (!r)
-				return MHD_NO;
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pushd\"");
-			http_common_headers(r);
-			ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
+	if (auth_pub(conn, chan)) {
+		/* a JWT that grants publishing on this channel: from anywhere, like the token */
+	} else if (pushd_cfg.token) {
+		if (!http_token_ok(conn))
+			return auth_unauthorized(conn, "missing or wrong bearer token");
 	} else if (!http_loopback(conn)) {
 		return http_text(conn, MHD_HTTP_FORBIDDEN,
 				 "publishing is allowed from loopback only (start pushd with --token-file)");
+	} else if (guard_cross_site(&pushd_cfg, http_header(conn, "Origin"),
+				    http_header(conn, "Sec-Fetch-Site"),
+				    http_header(conn, MHD_HTTP_HEADER_HOST))) {
+		/* a page of another site in a local browser: never a loopback publisher */
+		return http_text(conn, MHD_HTTP_FORBIDDEN,
+				 "cross-site publishing refused: the page's Origin is neither this server's "
+				 "nor --allow-origin (with --token-file, a request with the token may)");
 	}
 	if (!chan_name_valid(chan, strlen(chan)))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
@@ -404,6 +429,11 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		 */
 		stat_add(&pushd_stats.requests, 1);
 		deadline_stop(conn);
+		/* a DNS-rebinding page reaches us under its own name: refuse that name */
+		if (!guard_host_ok(&pushd_cfg, http_header(conn, MHD_HTTP_HEADER_HOST)))
+			return http_text(conn, MHD_HTTP_FORBIDDEN,
+					 "Host not allowed: pushd answers to its --listen address, localhost "
+					 "and --allow-host names");
 		if (!strncmp(url, "/pub/", 5) && !strcmp(method, MHD_HTTP_METHOD_POST))
 			return http_pub_post(conn, url + 5, con_cls);
 		*con_cls = &http_headers_only;
@@ -413,6 +443,9 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
 		return http_preflight(conn);
 	if (!strncmp(url, "/sub/", 5)) {
+		/* shutting down: close, so that the client retries elsewhere or later */
+		if (hub_closing())
+			return MHD_NO;
 		if (!get)
 			return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET to subscribe");
 		return http_sub(conn, url + 5, con_cls);
@@ -495,7 +528,7 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(int pubfd, int infofd)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
 	struct MHD_OptionItem opts[16];
 	int n = 0;
@@ -534,6 +567,18 @@ int http_start(int pubfd, int infofd)
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, NULL,
 				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	return http_daemon ? 0 : -EADDRNOTAVAIL;
+}
+
+void http_quiesce(void)
+{
+	MHD_socket fd;
+
+	if (!http_daemon)
+		return;
+	/* new connections are refused from now on; open ones go on */
+	fd = MHD_quiesce_daemon(http_daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 }
 
 void http_stop(void)

@@ -10,7 +10,13 @@
 /* Starts the daemon on pushd_cfg.listen with @pubfd for POST /pub; returns 0 or -errno. */
 int http_start(int pubfd, int infofd);
 
-/* Stops accepting and closes every connection. */
+/* Stops accepting new connections (the listening socket is closed); open ones go on. */
+void http_quiesce(void);
+
+/*
+ * Closes every connection and stops the daemon.  No connection may be
+ * suspended: call it once the hub has no client left (hub_shutdown()).
+ */
 void http_stop(void);
 
 #endif

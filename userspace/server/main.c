@@ -25,6 +25,9 @@
 
 #include "core/config.h"
 #include "core/hub.h"
+#include "protocol/chan.h"
+#include "server/auth.h"
+#include "server/guard.h"
 #include "server/http.h"
 
 static const char usage[] =
@@ -36,6 +39,10 @@ static const char usage[] =
 "  --token-file F         POST /pub needs 'Authorization: Bearer <first line of F>';\n"
 "                         without it only loopback clients may publish\n"
 "  --allow-origin O       CORS: Access-Control-Allow-Origin value; WebSocket Origin check\n"
+"  --private PATTERN      channels that need a token to subscribe: a name, or\n"
+"                         'prefix*' ('user.*'); repeatable\n"
+"  --jwt-secret-file F    HS256 secret of the tokens (32 bytes or more)\n"
+"  --jwt-key-file F       PEM public key of the tokens: EC P-256 (ES256) or RSA (RS256)\n"
 "  --cert F --key F       serve HTTPS/WSS with this PEM certificate and key\n"
 "  --user U               drop root for user U once the device and port are open\n"
 "  --heartbeat S          SSE comment / WebSocket ping every S seconds (15)\n"
@@ -62,6 +69,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_REPLAY_CACHE,
+	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY,
 };
 
 static const struct option options[] = {
@@ -82,6 +90,11 @@ static const struct option options[] = {
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "ping-misses", required_argument, NULL, OPT_PING_MISSES },
 	{ "replay-cache", required_argument, NULL, OPT_REPLAY_CACHE },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
+	{ "private", required_argument, NULL, OPT_PRIVATE },
+	{ "jwt-secret-file", required_argument, NULL, OPT_JWT_SECRET },
+	{ "jwt-key-file", required_argument, NULL, OPT_JWT_KEY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -125,6 +138,16 @@ static char *slurp(const char *opt, const char *path)
 	fclose(f);
 	buf[len] = '\0';
 	return buf;
+}
+
+/* A --private pattern: a channel name, or a prefix of one followed by '*'. */
+static bool private_pattern_valid(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n && p[n - 1] == '*')
+		n--;
+	return n ? chan_name_valid(p, n) : p[0] == '*' && !p[1];
 }
 
 static int drop_privileges(const char *user)
@@ -205,6 +228,39 @@ int main(int argc, char **argv)
 		case OPT_ORIGIN:
 			cfg->allow_origin = optarg;
 			break;
+		case OPT_ALLOW_HOST:
+			if (cfg->nallow_host == PUSHD_LIST_MAX || !*optarg ||
+			    strpbrk(optarg, " ,/:@[]")) {
+				fprintf(stderr, "pushd: --allow-host '%s': a host name, at most %d of them\n",
+					optarg, PUSHD_LIST_MAX);
+				return 2;
+			}
+			cfg->allow_host[cfg->nallow_host++] = optarg;
+			break;
+		case OPT_TRUSTED_PROXY:
+			if (cfg->ntrusted_proxy == PUSHD_LIST_MAX ||
+			    guard_parse_addr(optarg, &cfg->trusted_proxy[cfg->ntrusted_proxy])) {
+				fprintf(stderr, "pushd: --trusted-proxy '%s': an IP address, at most %d of them\n",
+					optarg, PUSHD_LIST_MAX);
+				return 2;
+			}
+			cfg->ntrusted_proxy++;
+			break;
+		case OPT_PRIVATE:
+			if (cfg->nprivate == PUSHD_LIST_MAX || !private_pattern_valid(optarg)) {
+				fprintf(stderr, "pushd: --private '%s': a channel name or 'prefix*', "
+					"at most %d of them\n", optarg, PUSHD_LIST_MAX);
+				return 2;
+			}
+			cfg->private_chans[cfg->nprivate++] = optarg;
+			break;
+		case OPT_JWT_SECRET:
+			cfg->jwt_secret = slurp("jwt-secret-file", optarg);
+			cfg->jwt_secret_len = strcspn(cfg->jwt_secret, "\r\n");
+			break;
+		case OPT_JWT_KEY:
+			cfg->jwt_key_pem = slurp("jwt-key-file", optarg);
+			break;
 		case OPT_CERT:
 			cert = optarg;
 			break;
@@ -270,6 +326,14 @@ int main(int argc, char **argv)
 		cfg->cert_pem = slurp("cert", cert);
 		cfg->key_pem = slurp("key", key);
 	}
+	{
+		const char *why;
+
+		if (auth_init(&why)) {
+			fprintf(stderr, "pushd: %s\n", why);
+			return 2;
+		}
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	/* threads inherit the mask: only the main thread takes these signals */
@@ -319,11 +383,19 @@ int main(int argc, char **argv)
 
 	if (cfg->verbose)
 		fprintf(stderr, "pushd: %s, closing clients\n", strsignal(sig));
+	/*
+	 * In this order: no new connection; every client cut, until none is
+	 * left (hub_subscribe() refuses new ones); the hub's thread, which
+	 * drives WebSockets; then libmicrohttpd, which must not hold a
+	 * suspended connection when it stops (it aborts the process).
+	 */
+	http_quiesce();
 	hub_shutdown(2000);
-	http_stop();
 	hub_stop();
+	http_stop();
 	close(pubfd);
 	close(histfd);
 	close(devfd);
+	auth_free();
 	return hub_device_gone() ? 1 : 0;
 }

@@ -85,6 +85,9 @@ int longpoll_open_error(struct MHD_Connection *conn, int err)
 {
 	char msg[128];
 
+	/* shutting down: no answer, so that clients retry as after any network error */
+	if (err == -ESHUTDOWN)
+		return MHD_NO;
 	if (err == -ENOSPC)
 		return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "cannot subscribe: too many channels (--max-channels)");

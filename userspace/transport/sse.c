@@ -48,6 +48,7 @@ static const char sse_retry_line[] = "retry: 2000\n\n";
 static struct item sse_hb = SSE_CTRL(": hb", "", 0);
 static struct item sse_close_slow = SSE_CTRL("event: close\ndata: ", "{\"reason\":\"slow consumer\"}", 1);
 static struct item sse_close_shutdown = SSE_CTRL("event: close\ndata: ", "{\"reason\":\"shutdown\"}", 1);
+static struct item sse_close_expired = SSE_CTRL("event: close\ndata: ", "{\"reason\":\"token expired\"}", 1);
 
 static uint64_t sse_now(void)
 {
@@ -217,7 +218,8 @@ static void sse_close(struct client *c, enum client_close why)
 	if (c->flags & CF_CLOSING)
 		return;
 	client_drain_unsent(c);
-	client_push(c, why == CLOSE_SLOW ? &sse_close_slow : &sse_close_shutdown);
+	client_push(c, why == CLOSE_SLOW ? &sse_close_slow :
+		       why == CLOSE_EXPIRED ? &sse_close_expired : &sse_close_shutdown);
 	c->flags |= CF_CLOSING;
 	hub_mark_dirty(c);
 }

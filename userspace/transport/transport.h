@@ -46,7 +46,7 @@ void longpoll_hup_start(struct hup_watch *hw, struct client *c);
 /* Stops watching (lock held); before the client is freed. */
 void longpoll_hup_stop(struct hup_watch *hw);
 
-/* Answers a subscribe that failed with -errno. */
+/* Answers a subscribe that failed with -errno (-ESHUTDOWN: closes the connection). */
 int longpoll_open_error(struct MHD_Connection *conn, int err);
 
 #endif

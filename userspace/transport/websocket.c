@@ -63,7 +63,7 @@ struct ws_close_item {
 	uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
 };
 
-static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_nopong;
+static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_nopong, ws_close_expired;
 static struct item ws_ping = {
 	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
 };
@@ -471,7 +471,9 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	free(req);
 	if (err) {
 		uint8_t frame[WS_HEADER_MAX + WS_CONTROL_MAX];
-		size_t n = ws_close_frame(frame, sizeof(frame), WS_CLOSE_INTERNAL, "cannot subscribe");
+		size_t n = err == -ESHUTDOWN
+			   ? ws_close_frame(frame, sizeof(frame), WS_CLOSE_GOING_AWAY, "shutdown")
+			   : ws_close_frame(frame, sizeof(frame), WS_CLOSE_INTERNAL, "cannot subscribe");
 
 		if (send(sock, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			err = -errno;
@@ -494,7 +496,6 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 {
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
 	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	char accept[WS_ACCEPT_LEN + 1];
 	struct ws_pending *pending;
 	struct sub_request *copy;
@@ -514,9 +515,6 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	}
 	if (!key || ws_accept_key(key, accept))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: bad Sec-WebSocket-Key");
-	if (origin && pushd_cfg.allow_origin && strcmp(pushd_cfg.allow_origin, "*") &&
-	    strcmp(origin, pushd_cfg.allow_origin))
-		return http_text(conn, MHD_HTTP_FORBIDDEN, "websocket: origin not allowed");
 
 	pending = calloc(1, sizeof(*pending));
 	copy = malloc(sizeof(*copy));
@@ -595,6 +593,9 @@ static void ws_close(struct client *c, enum client_close why)
 
 	if (why == CLOSE_ABORT) {
 		ws_kill(wc);
+	} else if (why == CLOSE_EXPIRED) {
+		/* 4001: an application code (RFC 6455 7.4.2); the client re-authenticates */
+		ws_begin_close(wc, ws_close_init(&ws_close_expired, 4001, "token expired"));
 	} else if (why == CLOSE_SLOW) {
 		/* its socket is full: the close frame goes out if it drains in time */
 		ws_begin_close(wc, ws_close_init(&ws_close_slow, WS_CLOSE_POLICY, "slow consumer"));
