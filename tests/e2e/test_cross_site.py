@@ -99,8 +99,7 @@ def main(tap):
     pd.stop()
 
     # --allow-origin, --allow-host, --trusted-proxy
-    pd = E.Pushd("--allow-origin", "https://app.example", "--allow-host", "push.example",
-                 "--trusted-proxy", "127.0.0.1")
+    pd = E.Pushd("--allow-origin", "https://app.example", "--allow-host", "push.example")
     own = {"Origin": "http://127.0.0.1:%d" % pd.port}
     tap.eq(101, ws_status(pd, ch, {"Origin": "https://app.example"}),
            "--allow-origin: WebSocket from its origin: 101")
@@ -114,6 +113,10 @@ def main(tap):
            "--allow-host push.example: GET /stats with that Host: 200")
     tap.eq(403, E.http(pd.port, "GET", "/stats", {"Host": "rebind.evil.example"})[0],
            "--allow-host push.example: other names still 403")
+    pd.stop()
+
+    # --trusted-proxy: its last X-Forwarded-For entry is the client
+    pd = E.Pushd("--trusted-proxy", "127.0.0.1")
     tap.eq(201, pub(pd, ch, {"X-Forwarded-For": "127.0.0.1"})[0],
            "--trusted-proxy 127.0.0.1: forwarded for 127.0.0.1: 201")
     tap.eq(403, pub(pd, ch, {"X-Forwarded-For": "127.0.0.1, 203.0.113.9"})[0],
