@@ -9,7 +9,9 @@ GET /stats with Host: rebind.evil.example is 403 (it was 200) unless
 --allow-host names it.  A WebSocket with Origin: http://evil.example is 403
 (it was 101); same-origin, no Origin and --allow-origin's origin are 101.
 A loopback request carrying X-Forwarded-For is not loopback unless it comes
-from a --trusted-proxy, and then only if the forwarded address is."""
+from a --trusted-proxy, and then only if the forwarded address (the last
+line's last entry) is; a trusted proxy's request without one is not.
+--allow-origin '*' lets any site read, never publish."""
 
 import os
 import sys
@@ -24,6 +26,24 @@ EVIL = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
 def pub(pd, ch, headers=None):
     st, _, body = E.http(pd.port, "POST", "/pub/" + ch, headers or {}, b"hello", timeout=10)
     return st, body.decode("utf-8", "replace").strip()
+
+
+def pub_raw(pd, ch, header_lines):
+    """POST /pub/CH with header lines as given, repeats included; the status."""
+    head = "POST /pub/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 5\r\n" % (ch, pd.port)
+    head += "".join("%s: %s\r\n" % kv for kv in header_lines)
+    s = E.connect(pd.port, 10)
+    try:
+        s.sendall(head.encode() + b"Connection: close\r\n\r\nhello")
+        data = b""
+        while b"\r\n" not in data:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+    finally:
+        s.close()
+    return int(data.split()[1]) if data.startswith(b"HTTP/") else None
 
 
 def ws_status(pd, ch, headers=None):
@@ -79,8 +99,7 @@ def main(tap):
     pd.stop()
 
     # --allow-origin, --allow-host, --trusted-proxy
-    pd = E.Pushd("--allow-origin", "https://app.example", "--allow-host", "push.example",
-                 "--trusted-proxy", "127.0.0.1")
+    pd = E.Pushd("--allow-origin", "https://app.example", "--allow-host", "push.example")
     own = {"Origin": "http://127.0.0.1:%d" % pd.port}
     tap.eq(101, ws_status(pd, ch, {"Origin": "https://app.example"}),
            "--allow-origin: WebSocket from its origin: 101")
@@ -94,12 +113,31 @@ def main(tap):
            "--allow-host push.example: GET /stats with that Host: 200")
     tap.eq(403, E.http(pd.port, "GET", "/stats", {"Host": "rebind.evil.example"})[0],
            "--allow-host push.example: other names still 403")
+    pd.stop()
+
+    # --trusted-proxy: its last X-Forwarded-For entry is the client
+    pd = E.Pushd("--trusted-proxy", "127.0.0.1")
     tap.eq(201, pub(pd, ch, {"X-Forwarded-For": "127.0.0.1"})[0],
            "--trusted-proxy 127.0.0.1: forwarded for 127.0.0.1: 201")
     tap.eq(403, pub(pd, ch, {"X-Forwarded-For": "127.0.0.1, 203.0.113.9"})[0],
            "--trusted-proxy: forwarded for 203.0.113.9 (the last hop): 403")
     tap.eq(403, pub(pd, ch, {"X-Real-IP": "203.0.113.9"})[0],
            "--trusted-proxy: X-Real-IP 203.0.113.9: 403")
+    tap.eq(403, pub(pd, ch)[0],
+           "--trusted-proxy 127.0.0.1: its request without X-Forwarded-For (for whom?): 403")
+    # a proxy that adds its own X-Forwarded-For line (HAProxy) after the client's
+    tap.eq(403, pub_raw(pd, ch, [("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-For", "203.0.113.9")]),
+           "--trusted-proxy: a forged X-Forwarded-For line before the proxy's: 403")
+    tap.eq(201, pub_raw(pd, ch, [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-For", "127.0.0.1")]),
+           "--trusted-proxy: the proxy's line (last) says 127.0.0.1: 201")
+    pd.stop()
+
+    # --allow-origin '*' opens reading to every site, never publishing
+    pd = E.Pushd("--allow-origin", "*")
+    tap.eq(403, pub(pd, ch, EVIL)[0], "--allow-origin '*': POST /pub from evil.example: 403")
+    tap.eq(403, pub(pd, ch, {"Origin": "null"})[0], "--allow-origin '*': POST /pub with Origin null: 403")
+    tap.eq(101, ws_status(pd, ch, {"Origin": "http://evil.example"}),
+           "--allow-origin '*': a WebSocket from any site reads public channels: 101")
     pd.stop()
 
     # --token-file: the token opens cross-site publishing, nothing else does

@@ -193,6 +193,30 @@ def main(tap):
     ws.close()
     tap.eq(0, pd.stop(), "pushd exits 0")
 
+    # --allow-origin '*' opens reading to every site, not the push_token cookie: a
+    # browser sends the cookie with any page's WebSocket, and no CORS stops that read
+    pd = E.Pushd("--private", "user.*", "--jwt-secret-file", sec, "--allow-origin", "*")
+    good = jwt_hs(grant([a]))
+
+    def ws_try(path, headers):
+        try:
+            w = E.RawWs(pd.port, path, headers=headers)
+            w.close()
+            return "101"
+        except RuntimeError as e:
+            return str(e)
+
+    evil = {"Origin": "http://evil.example", "Cookie": "push_token=" + good}
+    got = ws_try("/sub/" + a, evil)
+    tap.ok(" 401 " in got + " ", "--allow-origin '*': another site's WebSocket with the cookie: 401",
+           got)
+    got = ws_try("/sub/" + a, {"Origin": "http://127.0.0.1:%d" % pd.port,
+                               "Cookie": "push_token=" + good})
+    tap.eq("101", got, "--allow-origin '*': a same-origin WebSocket with the cookie: 101")
+    got = ws_try("/sub/%s?token=%s" % (a, good), {"Origin": "http://evil.example"})
+    tap.eq("101", got, "--allow-origin '*': another site's page that holds the token (?token=): 101")
+    tap.eq(0, pd.stop(), "pushd exits 0")
+
     # bad configurations are refused at start
     r = subprocess.run([E.PUSHD, "--private", "user.*", "--listen", "127.0.0.1:%d" % E.free_port()],
                        capture_output=True, timeout=30)

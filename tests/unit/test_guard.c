@@ -97,6 +97,14 @@ static void test_origin(void)
 	CHECK(!guard_origin_ok(&cfg, "https://app.example.evil", "127.0.0.1:8080"), "prefix is not equal");
 	cfg.allow_origin = "*";
 	CHECK(guard_origin_ok(&cfg, "http://evil.example", "127.0.0.1:8080"), "--allow-origin '*'");
+	/* "*" opens reading, not what needs the browser's credentials */
+	CHECK(!guard_origin_named(&cfg, "http://evil.example", "127.0.0.1:8080"),
+	      "--allow-origin '*': not a named origin");
+	CHECK(guard_origin_named(&cfg, "http://127.0.0.1:8080", "127.0.0.1:8080"),
+	      "--allow-origin '*': same-origin is still named");
+	cfg.allow_origin = "https://app.example";
+	CHECK(guard_origin_named(&cfg, "https://app.example", "127.0.0.1:8080"),
+	      "--allow-origin URL: named");
 }
 
 static void test_cross_site(void)
@@ -116,6 +124,15 @@ static void test_cross_site(void)
 	cfg.allow_origin = "https://app.example";
 	CHECK(!guard_cross_site(&cfg, "https://app.example", "cross-site", h), "--allow-origin's page");
 	CHECK(guard_cross_site(&cfg, "http://evil.example", "cross-site", h), "--allow-origin: others not");
+	cfg.allow_origin = "*";
+	CHECK(guard_cross_site(&cfg, "http://evil.example", "cross-site", h),
+	      "--allow-origin '*': an evil page still may not publish");
+	CHECK(guard_cross_site(&cfg, "null", "cross-site", h),
+	      "--allow-origin '*': nor a sandboxed one (Origin: null)");
+	CHECK(guard_cross_site(&cfg, "http://evil.example", NULL, h),
+	      "--allow-origin '*': evil Origin alone");
+	CHECK(!guard_cross_site(&cfg, "http://127.0.0.1:8080", "same-origin", h),
+	      "--allow-origin '*': same-origin page publishes");
 }
 
 static void test_client_addr(void)
@@ -155,6 +172,8 @@ static void test_client_addr(void)
 	CHECK(!guard_client_addr(&cfg, &lo, "junk", NULL, NULL, &out), "trusted: junk is unknown");
 	CHECK(!guard_client_addr(&cfg, &lo, NULL, NULL, "for=127.0.0.1", &out),
 	      "trusted: Forwarded alone is unknown");
+	CHECK(!guard_client_addr(&cfg, &lo, NULL, NULL, NULL, &out),
+	      "trusted proxy without X-Forwarded-For: unknown, not its own loopback");
 	out = addr("10.0.0.9");
 	CHECK(!guard_client_addr(&cfg, &out, "127.0.0.1", NULL, NULL, &out),
 	      "a peer that is not the trusted proxy: unknown");

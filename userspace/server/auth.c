@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "server/auth.h"
+#include "server/guard.h"
 #include "server/jwt.h"
 #include "transport/mhd.h"
 
@@ -57,8 +58,9 @@ bool auth_private(const char *name, size_t len)
 /* The request's token: Authorization: Bearer, else ?token=, else the push_token cookie. */
 static const char *auth_token(struct MHD_Connection *conn)
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *origin, *v;
+
+	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
 	if (v && !strncasecmp(v, "Bearer ", 7)) {
 		v += 7;
@@ -69,6 +71,16 @@ static const char *auth_token(struct MHD_Connection *conn)
 	v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
 	if (v && *v)
 		return v;
+	/*
+	 * A browser sends the cookie with whatever page opens the connection
+	 * (a WebSocket has no CORS to stop it reading): only from pages of
+	 * this origin or the one --allow-origin names, never through "*".
+	 */
+	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	if (origin && !guard_origin_named(&pushd_cfg, origin,
+					  MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								      MHD_HTTP_HEADER_HOST)))
+		return NULL;
 	v = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "push_token");
 	return v && *v ? v : NULL;
 }

@@ -172,8 +172,16 @@ bool guard_origin_ok(const struct pushd_config *cfg, const char *origin, const c
 {
 	if (!origin)
 		return false;
-	if (cfg->allow_origin && (!strcmp(cfg->allow_origin, "*") ||
-				  !strcmp(cfg->allow_origin, origin)))
+	if (cfg->allow_origin && !strcmp(cfg->allow_origin, "*"))
+		return true;
+	return guard_origin_named(cfg, origin, host);
+}
+
+bool guard_origin_named(const struct pushd_config *cfg, const char *origin, const char *host)
+{
+	if (!origin)
+		return false;
+	if (cfg->allow_origin && !strcmp(cfg->allow_origin, origin))
 		return true;
 	return guard_same_origin(origin, host);
 }
@@ -181,12 +189,12 @@ bool guard_origin_ok(const struct pushd_config *cfg, const char *origin, const c
 bool guard_cross_site(const struct pushd_config *cfg, const char *origin,
 		      const char *fetch_site, const char *host)
 {
-	if (origin && !guard_origin_ok(cfg, origin, host))
+	/* "*" opens reading to every site, never publishing */
+	if (origin && !guard_origin_named(cfg, origin, host))
 		return true;
 	if (fetch_site && strcmp(fetch_site, "same-origin") && strcmp(fetch_site, "none")) {
 		/* same-site or cross-site: only from an origin the operator named */
-		return !(origin && cfg->allow_origin &&
-			 (!strcmp(cfg->allow_origin, "*") || !strcmp(cfg->allow_origin, origin)));
+		return !(origin && cfg->allow_origin && !strcmp(cfg->allow_origin, origin));
 	}
 	return false;
 }
@@ -217,13 +225,19 @@ bool guard_client_addr(const struct pushd_config *cfg, const struct in6_addr *pe
 	char buf[INET6_ADDRSTRLEN + 1];
 	bool trusted = false;
 
-	if (!xff && !xrealip && !forwarded) {
-		*client = *peer;
-		return true;
-	}
 	for (unsigned int i = 0; i < cfg->ntrusted_proxy; i++)
 		if (!memcmp(peer, &cfg->trusted_proxy[i], sizeof(*peer)))
 			trusted = true;
+	if (!xff && !xrealip && !forwarded) {
+		/*
+		 * A trusted proxy that does not say for whom it asks (a location
+		 * without proxy_set_header X-Forwarded-For) asks for anyone.
+		 */
+		if (trusted)
+			return false;
+		*client = *peer;
+		return true;
+	}
 	if (!trusted)
 		return false;	/* forwarded by a proxy we were not told to trust */
 	/*

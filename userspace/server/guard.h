@@ -35,8 +35,15 @@ bool guard_same_origin(const char *origin, const char *host);
 bool guard_origin_ok(const struct pushd_config *cfg, const char *origin, const char *host);
 
 /*
+ * True if @origin is same-origin with @host or the very origin
+ * --allow-origin names: "*" does not count.  What a page may do with the
+ * browser's credentials (publish, the push_token cookie) needs this.
+ */
+bool guard_origin_named(const struct pushd_config *cfg, const char *origin, const char *host);
+
+/*
  * True if a browser sent this request from another site: an Origin that
- * guard_origin_ok() refuses, or a Sec-Fetch-Site other than "same-origin"
+ * guard_origin_named() refuses, or a Sec-Fetch-Site other than "same-origin"
  * and "none" from an origin --allow-origin does not name.  Either header
  * may be NULL (a non-browser client sends neither).
  */
@@ -52,7 +59,9 @@ bool guard_addr_loopback(const struct in6_addr *a);
 /*
  * The client address for the loopback check of POST /pub, given the
  * peer's address @peer and the forwarding headers (each may be NULL).  A
- * request without forwarding headers is its peer.  With any of them, it is
+ * request without forwarding headers is its peer, unless the peer is a
+ * --trusted-proxy (then it is unknown: the proxy asks for someone it did
+ * not name).  With any of them, it is
  * the last X-Forwarded-For entry of a --trusted-proxy peer; from any other
  * peer, or without a usable entry, the client is unknown.  Returns true and
  * sets @client, or false (unknown).

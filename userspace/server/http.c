@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,35 @@ static const char *http_header(struct MHD_Connection *conn, const char *name)
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
+struct http_last_value {
+	const char *name;
+	const char *value;
+};
+
+static enum MHD_Result http_last_value_cb(void *cls, enum MHD_ValueKind kind,
+					  const char *key, const char *value)
+{
+	struct http_last_value *lv = cls;
+
+	(void)kind;
+	if (key && !strcasecmp(key, lv->name))
+		lv->value = value;
+	return MHD_YES;
+}
+
+/*
+ * The last line of a header a request may carry more than once: a proxy
+ * that adds its own X-Forwarded-For line (HAProxy) puts it after any the
+ * client sent, and MHD_lookup_connection_value() would give the client's.
+ */
+static const char *http_header_last(struct MHD_Connection *conn, const char *name)
+{
+	struct http_last_value lv = { name, NULL };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_last_value_cb, &lv);
+	return lv.value;
+}
+
 /*
  * True if the client is on this machine: the peer's address, or behind a
  * --trusted-proxy the address it forwards (guard_client_addr()).
@@ -89,21 +120,24 @@ static bool http_loopback(struct MHD_Connection *conn)
 	} else {
 		return false;
 	}
-	if (!guard_client_addr(&pushd_cfg, &peer, http_header(conn, "X-Forwarded-For"),
+	if (!guard_client_addr(&pushd_cfg, &peer, http_header_last(conn, "X-Forwarded-For"),
 			       http_header(conn, "X-Real-IP"), http_header(conn, "Forwarded"),
 			       &client))
 		return false;
 	return guard_addr_loopback(&client);
 }
 
-/* Constant-time comparison of the bearer token. */
+/*
+ * The bearer token against --token-file's, in constant time: both are
+ * hashed first, so neither their bytes nor their lengths show in the time.
+ */
 static bool http_token_ok(struct MHD_Connection *conn)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *tok = pushd_cfg.token;
-	size_t tlen = strlen(tok), alen;
-	unsigned char diff = 0;
+	uint8_t want[SHA256_DIGEST_SIZE], got[SHA256_DIGEST_SIZE];
+	struct sha256_ctx ctx;
+	size_t alen;
 
 	if (!auth || strncasecmp(auth, "Bearer ", 7))
 		return false;
@@ -113,11 +147,13 @@ static bool http_token_ok(struct MHD_Connection *conn)
 	alen = strlen(auth);
 	while (alen && auth[alen - 1] == ' ')
 		alen--;
-	if (alen != tlen)
-		return false;
-	for (size_t i = 0; i < tlen; i++)
-		diff |= (unsigned char)(auth[i] ^ tok[i]);
-	return diff == 0;
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(pushd_cfg.token), (const uint8_t *)pushd_cfg.token);
+	sha256_digest(&ctx, sizeof(want), want);
+	sha256_init(&ctx);
+	sha256_update(&ctx, alen, (const uint8_t *)auth);
+	sha256_digest(&ctx, sizeof(got), got);
+	return memeql_sec(want, got, sizeof(want));
 }
 
 /* --- /sub ---------------------------------------------------------------- */
