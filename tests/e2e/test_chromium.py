@@ -5,7 +5,8 @@
 driven over the DevTools protocol (python3-websockets), loads GET / from
 pushd; once the page holds a subscriber of each transport (long-poll, SSE,
 WebSocket), one message written to /dev/push must show up in all three of
-its panes.  The page must load no external asset."""
+its panes, and in the fourth, the client library's (/push.js), which
+says it is on WebSocket.  The page must load no external asset."""
 
 import asyncio
 import base64
@@ -176,6 +177,16 @@ def main(tap):
                         break
                     await asyncio.sleep(0.5)
                 tap.ok(count >= 3, "the message appears 3 times on the page (seen %d)" % count, text[-2000:])
+                lib, lib_state = "", ""
+                while time.monotonic() < deadline:
+                    lib = await cdp.eval("document.getElementById('log-client').innerText") or ""
+                    lib_state = await cdp.eval(
+                        "document.getElementById('state-client').innerText") or ""
+                    if token in lib and lib_state == "websocket":
+                        break
+                    await asyncio.sleep(0.5)
+                tap.ok(token in lib, "client library pane shows the message", lib[-500:])
+                tap.eq("websocket", lib_state, "client library pane says it is on WebSocket")
                 shot = os.environ.get("PUSH_E2E_SCREENSHOT")
                 if shot:  # a picture of the page for a person to look at
                     await cdp.call("Emulation.setDeviceMetricsOverride", width=1400, height=800,

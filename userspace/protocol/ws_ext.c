@@ -5,7 +5,6 @@
  * a param's value a token or a quoted string) that never write past their
  * inputs and treat anything malformed as not offered.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "protocol/deflate.h"
@@ -192,6 +191,26 @@ static bool ws_deflate_offer(struct ws_lex *lx, int *client_bits)
 	return ok && (*lx->s == ',' || !*lx->s);
 }
 
+/* The response header: fixed text, and the window bits (8..15) if any. */
+static void ws_deflate_answer(char resp[WS_EXT_RESPONSE_MAX], int client_bits)
+{
+	static const char fixed[] = "permessage-deflate; server_no_context_takeover; "
+				    "client_no_context_takeover";
+	static const char bits[] = "; client_max_window_bits=";
+	char *o = resp + sizeof(fixed) - 1;
+
+	_Static_assert(sizeof(fixed) + sizeof(bits) + 2 <= WS_EXT_RESPONSE_MAX, "answer fits");
+	memcpy(resp, fixed, sizeof(fixed));
+	if (!client_bits)
+		return;
+	memcpy(o, bits, sizeof(bits) - 1);
+	o += sizeof(bits) - 1;
+	if (client_bits >= 10)
+		*o++ = '1';
+	*o++ = (char)('0' + client_bits % 10);
+	*o = '\0';
+}
+
 int ws_deflate_negotiate(const char *offer, struct ws_deflate_params *p,
 			 char resp[WS_EXT_RESPONSE_MAX])
 {
@@ -214,13 +233,7 @@ int ws_deflate_negotiate(const char *offer, struct ws_deflate_params *p,
 		    ws_deflate_offer(&lx, &cb)) {
 			p->on = true;
 			p->client_bits = cb ? cb : 15;
-			if (cb)
-				snprintf(resp, WS_EXT_RESPONSE_MAX, "permessage-deflate; "
-					 "server_no_context_takeover; client_no_context_takeover; "
-					 "client_max_window_bits=%d", cb);
-			else
-				snprintf(resp, WS_EXT_RESPONSE_MAX, "permessage-deflate; "
-					 "server_no_context_takeover; client_no_context_takeover");
+			ws_deflate_answer(resp, cb);
 			return 1;
 		}
 		ws_next_ext(&lx);
