@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -469,52 +468,6 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	hub_unlock();
 }
 
-struct ws_join {
-	char *buf;
-	size_t cap, len;
-	const char *name;
-	bool seen, over;
-};
-
-static enum MHD_Result ws_join_one(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
-{
-	struct ws_join *jn = cls;
-	size_t vl = value ? strlen(value) : 0;
-
-	(void)kind;
-	if (!key || strcasecmp(key, jn->name))
-		return MHD_YES;
-	if (jn->len + vl + 3 > jn->cap) {
-		jn->over = true;
-		return MHD_NO;
-	}
-	if (jn->seen) {
-		memcpy(jn->buf + jn->len, ", ", 2);
-		jn->len += 2;
-	}
-	memcpy(jn->buf + jn->len, value, vl);
-	jn->len += vl;
-	jn->buf[jn->len] = '\0';
-	jn->seen = true;
-	return MHD_YES;
-}
-
-/*
- * Every @name header of the request as one comma-separated list (RFC 9110
- * 5.3) in buf; NULL if there is none, or if they overflow buf (*over).
- */
-static const char *ws_header_list(struct MHD_Connection *conn, const char *name, char *buf,
-				  size_t cap, bool *over)
-{
-	struct ws_join jn = { buf, cap, 0, name, false, false };
-
-	buf[0] = '\0';
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, ws_join_one, &jn);
-	*over = jn.over;
-	return jn.seen && !jn.over ? buf : NULL;
-}
-
 static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls)
 {
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
@@ -548,14 +501,14 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 		return http_text(conn, MHD_HTTP_FORBIDDEN, "websocket: origin not allowed");
 
 	/* A subprotocol asked for and not echoed fails the handshake anyway: say why. */
-	protos = ws_header_list(conn, "Sec-WebSocket-Protocol", list, sizeof(list), &over);
+	protos = http_header_list(conn, "Sec-WebSocket-Protocol", list, sizeof(list), &over);
 	v1 = over ? -1 : ws_pick_subprotocol(protos, WS_SUBPROTOCOL);
 	if (v1 < 0)
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
 				 "websocket: unknown subprotocol in Sec-WebSocket-Protocol: "
 				 "pushd speaks " WS_SUBPROTOCOL " (or none)");
-	ws_deflate_negotiate(ws_header_list(conn, "Sec-WebSocket-Extensions", list, sizeof(list),
-					    &over), &dp, ext_resp);
+	ws_deflate_negotiate(http_header_list(conn, "Sec-WebSocket-Extensions", list, sizeof(list),
+					      &over), &dp, ext_resp);
 
 	pending = calloc(1, sizeof(*pending));
 	copy = malloc(sizeof(*copy));
