@@ -51,7 +51,7 @@ struct ws_client {
 	bool v1;			/* subprotocol push.v1 */
 	bool z;				/* permessage-deflate */
 	struct ws_parser p;
-	struct ws_inflater zi;		/* with z: the client's compressed messages */
+	struct ws_inflater *zi;		/* with z: the client's compressed messages */
 };
 
 /* A close frame as a static item: the whole frame is its "json" bytes. */
@@ -140,7 +140,9 @@ static void ws_release(struct client *c)
 
 	if (wc->watched)
 		hub_watch_del(&wc->w);
-	ws_inflater_free(&wc->zi);
+	if (wc->zi)
+		ws_inflater_free(wc->zi);
+	free(wc->zi);
 	probe_untag_conn(c->fd, 0);	/* its deliveries were counted as they went out */
 	shutdown(c->fd, SHUT_RDWR);
 	MHD_upgrade_action(wc->urh, MHD_UPGRADE_ACTION_CLOSE);
@@ -440,8 +442,16 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	wc->v1 = pending->v1;
 	wc->z = pending->dp.on;
 	if (wc->z) {
-		ws_inflater_init(&wc->zi, pending->dp.client_bits, WS_MAX_MESSAGE);
-		ws_parser_compressed(&wc->p, ws_inflate_sink, &wc->zi);
+		/* apart, so that a subscriber without deflate pays nothing for it */
+		wc->zi = malloc(sizeof(*wc->zi));
+		if (!wc->zi) {
+			free(req);
+			free(wc);
+			MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+			return;
+		}
+		ws_inflater_init(wc->zi, pending->dp.client_bits, WS_MAX_MESSAGE);
+		ws_parser_compressed(&wc->p, ws_inflate_sink, wc->zi);
 	}
 	probe_tag_conn(sock, PUSH_TRANSPORT_WEBSOCKET);
 
@@ -453,6 +463,7 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 
 		if (send(sock, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			err = -errno;
+		free(wc->zi);
 		free(wc);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		return;
