@@ -38,9 +38,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -Iuserspace -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Libraries through pkg-config (nettle: SHA-1 and base64, as GnuTLS uses it;
-# GnuTLS, nettle and jansson: the JSON Web Tokens of private channels).
-PUSHD_PKGS := libmicrohttpd liburing libbpf nettle gnutls jansson
-PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle -lgnutls -ljansson) -lpthread
+# GnuTLS, nettle and jansson: the JSON Web Tokens of private channels; zlib:
+# permessage-deflate).
+PUSHD_PKGS := libmicrohttpd liburing libbpf nettle gnutls jansson zlib
+PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle -lgnutls -ljansson -lz) -lpthread
 
 PUSHD_SRCS  := $(sort $(wildcard userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)

@@ -6,7 +6,10 @@
 driven over the DevTools protocol (python3-websockets), loads GET / from
 pushd; once the page holds a subscriber of each transport (long-poll, SSE,
 WebSocket), one message written to /dev/push must show up in all three of
-its panes.  The page must load no external asset."""
+its panes, and in the fourth, the client library's (/push.js), which
+says it is on WebSocket.  Chromium's handshakes (seen over DevTools) agree
+on permessage-deflate with pushd, and the library's on push.v1.  The page
+must load no external asset."""
 
 import asyncio
 import base64
@@ -125,6 +128,7 @@ def main(tap):
                                           ping_interval=None, open_timeout=60) as ws:
                 cdp = Cdp(ws)
                 await cdp.call("Runtime.enable")
+                await cdp.call("Network.enable")
                 await cdp.call("Page.navigate", url="http://127.0.0.1:%d/" % pd.port)
                 deadline = time.monotonic() + 90
                 base = "http://127.0.0.1:%d/" % pd.port
@@ -177,6 +181,26 @@ def main(tap):
                         break
                     await asyncio.sleep(0.5)
                 tap.ok(count >= 3, "the message appears 3 times on the page (seen %d)" % count, text[-2000:])
+                lib, lib_state = "", ""
+                while time.monotonic() < deadline:
+                    lib = await cdp.eval("document.getElementById('log-client').innerText") or ""
+                    lib_state = await cdp.eval(
+                        "document.getElementById('state-client').innerText") or ""
+                    if token in lib and lib_state == "websocket":
+                        break
+                    await asyncio.sleep(0.5)
+                tap.ok(token in lib, "client library pane shows the message", lib[-500:])
+                tap.eq("websocket", lib_state, "client library pane says it is on WebSocket")
+                hs = [{k.lower(): v for k, v in e["params"]["response"].get("headers", {}).items()}
+                      for e in cdp.events
+                      if e.get("method") == "Network.webSocketHandshakeResponseReceived"]
+                exts = [h.get("sec-websocket-extensions", "") for h in hs]
+                tap.ok(hs and all(x.startswith("permessage-deflate") and
+                                  "server_no_context_takeover" in x for x in exts),
+                       "Chromium's WebSockets agree on permessage-deflate", exts)
+                tap.ok(any(h.get("sec-websocket-protocol") == "push.v1" for h in hs),
+                       "the library's WebSocket agrees on push.v1",
+                       [h.get("sec-websocket-protocol") for h in hs])
                 shot = os.environ.get("PUSH_E2E_SCREENSHOT")
                 if shot:  # a picture of the page for a person to look at
                     await cdp.call("Emulation.setDeviceMetricsOverride", width=1400, height=800,

@@ -76,12 +76,20 @@ def main(tap):
                 if len(leaders) == 1 and all(c["state"] == "open" for c in cl):
                     return leaders[0], sts
                 if time.monotonic() > deadline:
-                    raise RuntimeError("%s: leaders %r, clients %r" % (what, leaders, cl))
+                    evs = [["%s %s %s %s" % (e["ms"], e["type"], e["transport"], e["reason"])
+                            for e in st["log"][-8:]] for st in sts]
+                    raise RuntimeError("%s: leaders %r, clients %r, last events %r"
+                                       % (what, leaders, cl, evs))
                 await asyncio.sleep(0.2)
 
         leader, sts = await settled([0, 1, 2], "three tabs settled")
         tap.ok(True, "%s: one leader among three tabs (tab %d), all open on %s"
                % (election, leader, sts[leader]["clients"][0]["transport"]))
+        # What the leader went through to get there (a transport that failed, and why).
+        for e in sts[leader]["log"]:
+            if e["type"] in ("error", "close"):
+                tap.diag("%s: leader at %d ms: %s %s %s" % (election, e["ms"], e["type"],
+                                                          e["transport"], e["reason"]))
         await wait_count(pd, chan, 1, "three tabs")
         tap.eq(1, subscribers(pd, chan), "%s: GET /pub/CH counts one subscriber for three tabs" % election)
         tap.eq(1, stats_subscribers(pd), "%s: /stats counts one subscriber connection" % election)

@@ -6,7 +6,8 @@
 file itself) terminates TLS and HTTP/2 in front of pushd.  curl --http2
 carries 100 concurrent SSE subscriptions over one TLS connection, each
 delivering every message.  Headless Chromium loads the page over HTTP/2 and
-runs the client library (clients/js/) through it: WebSocket proxied, and 10
+runs the client library (clients/js/) through it: WebSocket proxied (push.v1
+and permessage-deflate agreed with pushd through it), and 10
 SSE streams plus 4 long-polls in one page, all open over one HTTP/2
 connection.  The same page through an HTTP/1.1 nginx gets only 6 of its 10
 SSE streams open (the browser's limit per origin): the check can fail."""
@@ -158,6 +159,7 @@ async def chromium_h2(tap, browser, pd, ngx, base):
     tid, cdp = await browser.tab(base + "/")
     proto = await cdp.eval("performance.getEntriesByType('navigation')[0].nextHopProtocol")
     tap.eq("h2", proto, "Chromium loads the page over HTTP/2")
+    await cdp.call("Network.enable")
     kinds = [None] + [["sse"]] * 10 + [["longpoll"]] * 4
     for kind in kinds:
         o = dict(OPTS, channels=[chan])
@@ -168,6 +170,12 @@ async def chromium_h2(tap, browser, pd, ngx, base):
     st = await B.wait_page(cdp, lambda s: [c["transport"] for c in s["clients"]] == want,
                            "15 clients open", 90)
     tap.ok(True, "one page: WebSocket through the proxy, 10 SSE streams and 4 long-polls open")
+    hs = [{k.lower(): v for k, v in e["params"]["response"].get("headers", {}).items()}
+          for e in cdp.events if e.get("method") == "Network.webSocketHandshakeResponseReceived"]
+    tap.ok(hs and all(h.get("sec-websocket-protocol") == "push.v1" and
+                      h.get("sec-websocket-extensions", "").startswith("permessage-deflate")
+                      for h in hs),
+           "through nginx the WebSocket agrees on push.v1 and permessage-deflate with pushd", hs)
     pub = B.Publisher(chan)
     sent = pub.burst(10, "h2-page")
     pub.close()

@@ -15,7 +15,7 @@ FUZZ_CFLAGS   := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		 -I$(UAPI) -Iinclude -Iuserspace -Itests/fuzz -fno-omit-frame-pointer \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_SRCS := $(sort $(wildcard userspace/protocol/*.c))
-FUZZ_LIBS     := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+FUZZ_LIBS     := $(shell pkg-config --libs nettle zlib 2>/dev/null || echo -lnettle -lz)
 FUZZ_LIB_HDRS := $(wildcard userspace/protocol/*.h) tests/fuzz/fuzz.h
 FUZZ_SRCS     := $(sort $(wildcard tests/fuzz/*_fuzz.c))
 FUZZ_BINS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/fuzz/%)

@@ -181,6 +181,24 @@ static void record_seeds(void)
 	emit("record", b, n - 5);
 }
 
+/*
+ * deflate: byte 0 picks the window, then a permessage-deflate offer up to
+ * a NUL, then a raw deflate stream (these: "hello" stored, fixed-Huffman
+ * "aaaa...", and a truncated block).
+ */
+static void deflate_seeds(void)
+{
+	static const char a[] = "\x0fpermessage-deflate; client_max_window_bits\0"
+				"\x00\x05\x00\xfa\xffhello";
+	static const char b[] = "\x09permessage-deflate; server_max_window_bits=15, x\0"
+				"\x4a\x4c\x44\x05\x00";
+	static const char c[] = "\x0cfoo; a=\"b,c\", permessage-deflate\0\x4a\x4c";
+
+	emit("deflate", a, sizeof(a) - 1);
+	emit("deflate", b, sizeof(b) - 1);
+	emit("deflate", c, sizeof(c) - 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -193,6 +211,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ws_seeds();
+	deflate_seeds();
 	json_seeds();
 	sse_seeds();
 	record_seeds();

@@ -27,6 +27,9 @@ static struct item *item_alloc(size_t json_max)
 	it->json = it->buf;
 	it->sse_raw = NULL;
 	it->sse_raw_len = 0;
+	it->wsz_state = 0;
+	it->wsz_len = 0;
+	it->wsz = NULL;
 	return it;
 }
 
@@ -156,6 +159,8 @@ void item_put(struct item *it)
 {
 	if (!atomic_load_explicit(&it->ref, memory_order_relaxed))
 		return;
-	if (atomic_fetch_sub_explicit(&it->ref, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&it->ref, 1, memory_order_acq_rel) == 1) {
+		free(it->wsz);
 		free(it);
+	}
 }

@@ -8,6 +8,8 @@
  *   long-poll:  json
  *   SSE:        sse_pre, json, "\n\n"   ("id: N\ndata: " + object + blank line)
  *   WebSocket:  ws_hdr, json             (text frame header + object)
+ *               or, permessage-deflate: wsz (the whole compressed frame,
+ *               made once by the first such client, under the hub lock)
  *   SSE, ?format=raw: sse_raw           (messages: "id: N" and the payload
  *               split into "data:" lines; other items as in SSE)
  */
@@ -41,6 +43,9 @@ struct item {
 	const char *sse_raw;	/* MSG: the whole raw SSE event; else NULL */
 	uint32_t sse_raw_len;
 	uint8_t ws_hdr[10];
+	uint8_t wsz_state;	/* 0 not tried, 1 wsz made, 2 not worth it */
+	uint32_t wsz_len;
+	uint8_t *wsz;		/* compressed WebSocket frame, or NULL; freed with the item */
 	char sse_pre[44];
 	char chan[PUSH_CHANNEL_MAX + 1];
 	char buf[];		/* json of allocated items */

@@ -142,6 +142,12 @@ void ws_parser_init(struct ws_parser *p, uint8_t *buf, size_t cap)
 	p->utf8 = UTF8_ACCEPT;
 }
 
+void ws_parser_compressed(struct ws_parser *p, ws_zsink *sink, void *ctx)
+{
+	p->zsink = sink;
+	p->zctx = ctx;
+}
+
 /* Fail the connection: every later call returns the same error. */
 static int ws_fail(struct ws_parser *p, struct ws_event *ev, uint16_t code,
 		   const char *why)
@@ -164,8 +170,10 @@ static inline int ws_is_control(int opcode)
 static uint16_t ws_check_start(struct ws_parser *p, const char **why)
 {
 	uint8_t b0 = p->hdr[0], b1 = p->hdr[1], op = b0 & 0x0f;
+	/* RFC 7692 6: RSV1 marks a compressed message, on its first frame */
+	uint8_t rsv = b0 & 0x70, z = p->zsink && (op == WS_OP_TEXT || op == WS_OP_BINARY);
 
-	if (b0 & 0x70)
+	if (rsv && (rsv != 0x40 || !z))
 		return *why = "reserved bits set", WS_CLOSE_PROTOCOL;
 	if (!(b1 & 0x80))
 		return *why = "unmasked client frame", WS_CLOSE_PROTOCOL;
@@ -232,8 +240,10 @@ static uint16_t ws_header_done(struct ws_parser *p, const char **why)
 	}
 	if (len > p->cap - p->msg_len)
 		return *why = "message too big", WS_CLOSE_TOO_BIG;
-	if (p->opcode != WS_OP_CONT)
+	if (p->opcode != WS_OP_CONT) {
 		p->msg_op = p->opcode;
+		p->msg_z = !!(p->hdr[0] & 0x40);
+	}
 	return 0;
 }
 
@@ -263,12 +273,28 @@ static void ws_unmask(struct ws_parser *p, uint8_t *dst, const uint8_t *src,
 	p->mask_pos = (k + n) & 3;
 }
 
-/* Take payload bytes of a data frame; 0 or a close code. */
+/* Take payload bytes of a data frame; 0 or a close code (and *why). */
 static uint16_t ws_data_bytes(struct ws_parser *p, const uint8_t *in,
-			      size_t n)
+			      size_t n, const char **why)
 {
 	int text = p->msg_op == WS_OP_TEXT;
 
+	if (p->msg_z) {
+		uint8_t tmp[512];
+		size_t left = n, c;
+		uint16_t code;
+
+		/* Compressed: the sink inflates and checks what it unmasks. */
+		for (; left; in += c, left -= c) {
+			c = left < sizeof(tmp) ? left : sizeof(tmp);
+			ws_unmask(p, tmp, in, c);
+			code = p->zsink(p->zctx, tmp, c, text ? WS_Z_TEXT : 0, why);
+			if (code)
+				return code;
+		}
+		p->msg_len += n;
+		return 0;
+	}
 	if (p->buf) {
 		uint8_t *dst = p->buf + p->msg_len;
 
@@ -289,7 +315,9 @@ static uint16_t ws_data_bytes(struct ws_parser *p, const uint8_t *in,
 		p->mask_pos = (p->mask_pos + n) & 3;
 	}
 	p->msg_len += n;
-	return text && p->utf8 == UTF8_REJECT ? WS_CLOSE_BAD_DATA : 0;
+	if (text && p->utf8 == UTF8_REJECT)
+		return *why = "text not UTF-8", WS_CLOSE_BAD_DATA;
+	return 0;
 }
 
 /* The current frame is complete; returns the event type it makes. */
@@ -328,12 +356,22 @@ static int ws_frame_done(struct ws_parser *p, struct ws_event *ev)
 	}
 	if (!p->fin)
 		return WS_EV_NONE;
-	if (p->msg_op == WS_OP_TEXT && p->utf8 != UTF8_ACCEPT)
-		return ws_fail(p, ev, WS_CLOSE_BAD_DATA, "text not UTF-8");
 	ev->type = p->msg_op == WS_OP_TEXT ? WS_EV_TEXT : WS_EV_BINARY;
 	ev->data = p->buf;
 	ev->len = p->msg_len;
+	if (p->msg_z) {
+		const char *why = NULL;
+		uint16_t code = p->zsink(p->zctx, NULL, 0, WS_Z_END |
+					 (ev->type == WS_EV_TEXT ? WS_Z_TEXT : 0), &why);
+
+		if (code)
+			return ws_fail(p, ev, code, why);
+		ev->data = NULL;	/* inflated by the sink, not kept here */
+	} else if (p->msg_op == WS_OP_TEXT && p->utf8 != UTF8_ACCEPT) {
+		return ws_fail(p, ev, WS_CLOSE_BAD_DATA, "text not UTF-8");
+	}
 	p->msg_op = 0;
+	p->msg_z = 0;
 	p->msg_len = 0;
 	p->utf8 = UTF8_ACCEPT;
 	return ev->type;
@@ -393,10 +431,9 @@ int ws_parse(struct ws_parser *p, const uint8_t *in, size_t len,
 				ws_unmask(p, p->ctl + p->ctl_len, in + i, n);
 				p->ctl_len += n;
 			} else {
-				code = ws_data_bytes(p, in + i, n);
+				code = ws_data_bytes(p, in + i, n, &why);
 				if (code) {
 					i += n;
-					why = "text not UTF-8";
 					goto fail;
 				}
 			}

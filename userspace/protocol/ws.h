@@ -91,12 +91,26 @@ struct ws_event {
 	size_t len;
 };
 
+/* ws_zsink() flags. */
+#define WS_Z_TEXT	0x1	/* the message is text: check its UTF-8 */
+#define WS_Z_END	0x2	/* the last bytes of the message */
+
+/*
+ * Where the payload of a compressed message (RSV1, RFC 7692) goes, in
+ * pieces as they arrive, unmasked: the sink inflates and checks it.  Returns
+ * 0, or a close code with *why set to a short static reason.
+ */
+typedef uint16_t ws_zsink(void *ctx, const uint8_t *in, size_t len, int flags,
+			  const char **why);
+
 /*
  * Incremental parser of client frames.  Initialise with ws_parser_init();
  * the other fields are private.  Data messages (fragmented or not) are
  * reassembled in the caller's buffer buf[0..cap); with buf NULL they are
  * validated and counted but not kept (cheap when the content is ignored).
- * Either way a message over cap bytes is an error (1009).
+ * Either way a message over cap bytes is an error (1009).  Messages with
+ * RSV1 set are refused unless ws_parser_compressed() gave a sink; they then
+ * go to the sink, never to buf (cap bounds their compressed size).
  */
 struct ws_parser {
 	uint8_t *buf;		/* message buffer, or NULL */
@@ -111,6 +125,9 @@ struct ws_parser {
 	uint8_t opcode;		/* current frame's opcode */
 	uint8_t fin;		/* current frame is the last of its message */
 	uint8_t msg_op;		/* WS_OP_TEXT/BINARY of a message in progress, or 0 */
+	uint8_t msg_z;		/* the message in progress is compressed */
+	ws_zsink *zsink;	/* RSV1 messages go here; NULL: RSV1 is an error */
+	void *zctx;
 	uint8_t hdr[14];	/* header bytes gathered */
 	uint8_t mask[4];
 	uint8_t mask_pos;	/* index into mask of the next payload byte */
@@ -122,6 +139,9 @@ struct ws_parser {
 /* Set p up with a message buffer (or NULL) and the largest message. */
 void ws_parser_init(struct ws_parser *p, uint8_t *buf, size_t cap);
 
+/* Accept compressed messages (permessage-deflate was negotiated): to sink. */
+void ws_parser_compressed(struct ws_parser *p, ws_zsink *sink, void *ctx);
+
 /*
  * Parse in[0..len): consumes bytes up to and including the first complete
  * event, sets *consumed and *ev, and returns ev->type.  WS_EV_NONE means
@@ -129,10 +149,12 @@ void ws_parser_init(struct ws_parser *p, uint8_t *buf, size_t cap);
  * rest of the input after each event.  After WS_EV_ERROR the parser stays
  * in error (every call returns the same error, consuming nothing); after
  * WS_EV_CLOSE everything is consumed and ignored (RFC 6455 5.5.1).
- * Errors: 1002 unmasked frame, RSV bits, unknown opcode, fragmented or
+ * Errors: 1002 unmasked frame, RSV bits (RSV1 but on the first frame of a
+ * data message with a sink), unknown opcode, fragmented or
  * long control frame, stray continuation, data frame inside a fragmented
  * message, close payload of 1 byte or with an invalid code; 1007 invalid
- * UTF-8 in a text message or close reason; 1009 message over cap.
+ * UTF-8 in a text message or close reason; 1009 message over cap; and
+ * what the sink returns.
  */
 int ws_parse(struct ws_parser *p, const uint8_t *in, size_t len,
 	     size_t *consumed, struct ws_event *ev);

@@ -11,6 +11,7 @@
  *   GET  /pub/CH           the channel's state
  *   GET  /stats, /metrics  counters (stats.c)
  *   GET  /                 the demo page (www/index.html, built in)
+ *   GET  /push.js          the browser client library (www.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include "server/guard.h"
 #include "server/http.h"
 #include "server/stats.h"
+#include "server/www.h"
 #include "transport/deadline.h"
 #include "transport/mhd.h"
 #include "transport/transport.h"
@@ -417,7 +419,7 @@ static enum MHD_Result http_static(struct MHD_Connection *conn)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:");
+				"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -495,6 +497,8 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 		return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!strcmp(url, "/"))
 		return http_static(conn);
+	if (www_lib_has(url))
+		return www_lib_serve(conn, url);
 	if (!strcmp(url, "/stats")) {
 		len = stats_json(&body);
 		return body ? http_send(conn, MHD_HTTP_OK, "application/json", body, len) : MHD_NO;

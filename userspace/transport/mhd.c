@@ -69,3 +69,49 @@ bool http_header_has(struct MHD_Connection *conn, const char *name, const char *
 	}
 	return false;
 }
+
+struct http_join {
+	char *buf;
+	size_t cap, len;
+	const char *name;
+	bool seen, over;
+};
+
+static enum MHD_Result http_join_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct http_join *jn = cls;
+	size_t vl = value ? strlen(value) : 0;
+
+	(void)kind;
+	if (!key || strcasecmp(key, jn->name))
+		return MHD_YES;
+	if (jn->len + vl + 3 > jn->cap) {
+		jn->over = true;
+		return MHD_NO;
+	}
+	if (jn->seen) {
+		memcpy(jn->buf + jn->len, ", ", 2);
+		jn->len += 2;
+	}
+	memcpy(jn->buf + jn->len, value, vl);
+	jn->len += vl;
+	jn->buf[jn->len] = '\0';
+	jn->seen = true;
+	return MHD_YES;
+}
+
+/*
+ * Every @name header of the request as one comma-separated list (RFC 9110
+ * 5.3) in buf; NULL if there is none, or if they overflow buf (*over).
+ */
+const char *http_header_list(struct MHD_Connection *conn, const char *name, char *buf,
+				  size_t cap, bool *over)
+{
+	struct http_join jn = { buf, cap, 0, name, false, false };
+
+	buf[0] = '\0';
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_join_one, &jn);
+	*over = jn.over;
+	return jn.seen && !jn.over ? buf : NULL;
+}

@@ -38,4 +38,12 @@ int http_conn_fd(struct MHD_Connection *conn);
 /* True if header @name's comma-separated value list holds @token (any case). */
 bool http_header_has(struct MHD_Connection *conn, const char *name, const char *token);
 
+/*
+ * Every @name header of the request as one comma-separated list (RFC 9110
+ * 5.3) in buf[0..cap); NULL if there is none, or if they overflow buf
+ * (*over set).
+ */
+const char *http_header_list(struct MHD_Connection *conn, const char *name, char *buf,
+			     size_t cap, bool *over);
+
 #endif

@@ -6,6 +6,12 @@
  * header and the shared JSON are two iovecs per item, nothing is copied),
  * and what the client sends is parsed by protocol/ws.c, answered (ping,
  * close) and otherwise ignored.
+ *
+ * The handshake may agree on the push.v1 subprotocol (JSON heartbeats a
+ * page can see, beside the pings) and on permessage-deflate (RFC 7692):
+ * then each message is compressed once, by the first such client that
+ * sends it, and that frame is shared by all of them (item.wsz); client
+ * messages are inflated within WS_MAX_MESSAGE (protocol/deflate.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +26,9 @@
 #include "core/config.h"
 #include "core/counters.h"
 #include "core/hub.h"
+#include "protocol/deflate.h"
 #include "protocol/ws.h"
+#include "protocol/ws_ext.h"
 #include "push/probe_tag.h"
 #include "transport/mhd.h"
 #include "transport/transport.h"
@@ -54,7 +62,10 @@ struct ws_client {
 	uint8_t ping_len;		/* payload of that newer ping */
 	uint8_t ping_data[WS_CONTROL_MAX];
 	struct ws_ctrl_item pong;	/* the one pending pong (RFC 6455 5.5.3: the latest ping's) */
+	bool v1;			/* subprotocol push.v1 */
+	bool z;				/* permessage-deflate */
 	struct ws_parser p;
+	struct ws_inflater *zi;		/* with z: the client's compressed messages */
 };
 
 /* A close frame as a static item: the whole frame is its "json" bytes. */
@@ -67,6 +78,15 @@ static struct ws_close_item ws_close_slow, ws_close_shutdown, ws_close_nopong, w
 static struct item ws_ping = {
 	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_PING, 0 }, .ws_hdr_len = 2, .json = "",
 };
+/* push.v1's heartbeat, a text frame a page script sees (a ping it cannot) */
+#define WS_HB_JSON	"{\"type\":\"hb\"}"
+static struct item ws_hb = {
+	.type = ITEM_CTRL, .ws_hdr = { 0x80 | WS_OP_TEXT, sizeof(WS_HB_JSON) - 1 }, .ws_hdr_len = 2,
+	.json = WS_HB_JSON, .json_len = sizeof(WS_HB_JSON) - 1,
+};
+
+/* One compressor for every message, used under the hub lock. */
+static struct ws_deflater ws_z;
 
 static uint64_t ws_now(void)
 {
@@ -134,6 +154,9 @@ static void ws_release(struct client *c)
 
 	if (wc->watched)
 		hub_watch_del(&wc->w);
+	if (wc->zi)
+		ws_inflater_free(wc->zi);
+	free(wc->zi);
 	probe_untag_conn(c->fd, 0);	/* its deliveries were counted as they went out */
 	shutdown(c->fd, SHUT_RDWR);
 	MHD_upgrade_action(wc->urh, MHD_UPGRADE_ACTION_CLOSE);
@@ -166,6 +189,35 @@ static void ws_want_out(struct ws_client *wc, bool on)
 
 static void ws_pong_sent(struct ws_client *wc);
 
+/*
+ * What @it is on this client's wire: a header and a body, or for a
+ * permessage-deflate client the shared compressed frame, made by the first
+ * client that needs it (hub lock held).  Returns the total length.
+ */
+static size_t ws_wire(const struct ws_client *wc, struct item *it, const uint8_t **h, size_t *hl,
+		      const char **j, size_t *jl)
+{
+	if (wc->z && it->type != ITEM_CTRL) {
+		if (!it->wsz_state) {
+			it->wsz_len = (uint32_t)ws_deflate_frame(&ws_z, WS_OP_TEXT, it->json,
+								 it->json_len, &it->wsz);
+			it->wsz_state = it->wsz ? 1 : 2;
+		}
+		if (it->wsz) {
+			*h = it->wsz;
+			*hl = it->wsz_len;
+			*j = "";
+			*jl = 0;
+			return *hl;
+		}
+	}
+	*h = it->ws_hdr;
+	*hl = it->ws_hdr_len;
+	*j = it->json;
+	*jl = it->json_len;
+	return *hl + *jl;
+}
+
 /* Sends what is queued, many frames per call, until done or the socket is full. */
 static void ws_deliver(struct client *c)
 {
@@ -181,10 +233,11 @@ static void ws_deliver(struct client *c)
 		int k = 0;
 
 		for (uint32_t i = 0; i < n; i++) {
-			struct item *it = client_at(c, i);
-			size_t hl = it->ws_hdr_len, jl = it->json_len;
-			const uint8_t *h = it->ws_hdr;
-			const char *j = it->json;
+			const uint8_t *h;
+			const char *j;
+			size_t hl, jl;
+
+			ws_wire(wc, client_at(c, i), &h, &hl, &j, &jl);
 
 			/* the head may be partly sent already */
 			if (skip) {
@@ -221,7 +274,9 @@ static void ws_deliver(struct client *c)
 		uint32_t items = 0;
 		while (c->qlen) {
 			struct item *it = client_head(c);
-			size_t rest = item_ws_len(it) - c->qoff;
+			const uint8_t *h;
+			const char *j;
+			size_t hl, jl, rest = ws_wire(wc, it, &h, &hl, &j, &jl) - c->qoff;
 
 			if (left < rest) {
 				c->qoff += (uint32_t)left;
@@ -419,6 +474,8 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 struct ws_pending {
 	struct http_ctx ctx;
 	struct sub_request *req;
+	bool v1;
+	struct ws_deflate_params dp;
 };
 
 static enum MHD_Result ws_pending_again(struct http_ctx *ctx, struct MHD_Connection *conn,
@@ -465,6 +522,20 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	wc->w.events = EPOLLIN | EPOLLRDHUP;
 	wc->w.cb = ws_io;
 	ws_parser_init(&wc->p, NULL, WS_MAX_MESSAGE);
+	wc->v1 = pending->v1;
+	wc->z = pending->dp.on;
+	if (wc->z) {
+		/* apart, so that a subscriber without deflate pays nothing for it */
+		wc->zi = malloc(sizeof(*wc->zi));
+		if (!wc->zi) {
+			free(req);
+			free(wc);
+			MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+			return;
+		}
+		ws_inflater_init(wc->zi, pending->dp.client_bits, WS_MAX_MESSAGE);
+		ws_parser_compressed(&wc->p, ws_inflate_sink, wc->zi);
+	}
 	probe_tag_conn(sock, PUSH_TRANSPORT_WEBSOCKET);
 
 	err = hub_subscribe(&wc->c, req);
@@ -477,6 +548,7 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 
 		if (send(sock, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			err = -errno;
+		free(wc->zi);
 		free(wc);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		return;
@@ -496,8 +568,12 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 {
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
 	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-	char accept[WS_ACCEPT_LEN + 1];
+	char accept[WS_ACCEPT_LEN + 1], list[1024], ext_resp[WS_EXT_RESPONSE_MAX];
+	struct ws_deflate_params dp;
 	struct ws_pending *pending;
+	const char *protos;
+	bool over;
+	int v1;
 	struct sub_request *copy;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -516,6 +592,16 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	if (!key || ws_accept_key(key, accept))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: bad Sec-WebSocket-Key");
 
+	/* A subprotocol asked for and not echoed fails the handshake anyway: say why. */
+	protos = http_header_list(conn, "Sec-WebSocket-Protocol", list, sizeof(list), &over);
+	v1 = over ? -1 : ws_pick_subprotocol(protos, WS_SUBPROTOCOL);
+	if (v1 < 0)
+		return http_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "websocket: unknown subprotocol in Sec-WebSocket-Protocol: "
+				 "pushd speaks " WS_SUBPROTOCOL " (or none)");
+	ws_deflate_negotiate(http_header_list(conn, "Sec-WebSocket-Extensions", list, sizeof(list),
+					      &over), &dp, ext_resp);
+
 	pending = calloc(1, sizeof(*pending));
 	copy = malloc(sizeof(*copy));
 	if (!pending || !copy) {
@@ -528,12 +614,18 @@ static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	pending->ctx.done = ws_pending_done;
 	pending->ctx.upgrade = true;
 	pending->req = copy;
+	pending->v1 = v1 > 0;
+	pending->dp = dp;
 	*con_cls = &pending->ctx;
 	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+	if (v1 > 0)
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", WS_SUBPROTOCOL);
+	if (dp.on)
+		MHD_add_response_header(r, "Sec-WebSocket-Extensions", ext_resp);
 	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -585,6 +677,8 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 	}
 	wc->unanswered++;
 	hub_queue(c, &ws_ping);
+	if (wc->v1)
+		hub_queue(c, &ws_hb);
 }
 
 static void ws_close(struct client *c, enum client_close why)

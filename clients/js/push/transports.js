@@ -10,12 +10,14 @@ import { SseParser } from './sse.js';
 import { statsUrl } from './url.js';
 
 /**
- * The WebSocket subprotocols the client asks for.  pushd speaks none yet; a
- * browser fails the handshake when one is asked for and not echoed.  With
- * pushd's push.v1 (application-level heartbeats), this becomes ['push.v1']
- * and open() reports heartbeats: the deadline then covers WebSocket too.
+ * The WebSocket subprotocols the client asks for: pushd's push.v1 adds a
+ * {"type":"hb"} text frame every --heartbeat seconds (its pings are
+ * invisible to scripts), so open() reports heartbeats when pushd echoes it
+ * and the silence deadline covers WebSocket too.  pushd refuses other
+ * subprotocols with a 400; one that speaks none (before push.v1) still
+ * works if this is emptied.
  */
-export const WS_PROTOCOLS = [];
+export const WS_PROTOCOLS = Object.freeze(['push.v1']);
 
 /** An HTTP error answer as a close: 400 (a request pushd will never take) is fatal. */
 async function httpError(res, what) {
@@ -37,7 +39,7 @@ function websocket(h, p, g) {
 		Promise.resolve().then(() => h.close({ reason: 'websocket: ' + e.message }));
 		return { close() {} };
 	}
-	ws.onopen = () => h.open({ heartbeats: ws.protocol !== '' });
+	ws.onopen = () => h.open({ heartbeats: ws.protocol === 'push.v1' });
 	ws.onmessage = (e) => {
 		if (typeof e.data === 'string')
 			h.item(e.data);

@@ -233,10 +233,30 @@ test('WebSocket: the subprotocols asked for, open, text frames, the close code',
 	ws.onmessage({ data: '{"id":2,"channel":"c"}' });
 	ws.onclose({ code: 1001, reason: 'shutdown', wasClean: true });
 	assert.deepEqual(rec.log.map((x) => x[0]), ['open', 'item', 'close']);
-	assert.deepEqual(rec.log[0][1], { heartbeats: false });
+	assert.deepEqual(rec.log[0][1], { heartbeats: false });	// pushd did not echo push.v1
 	assert.equal(rec.log[2][1].code, 1001);
 	assert.equal(rec.log[2][1].server, true);
 	t.close();
 	assert.equal(ws.closedWith, 1000);
 	assert.equal(ws.onmessage, null);
+});
+
+test('websocket: asks for push.v1; its heartbeats arm the deadline and are items', () => {
+	const made = [];
+	class FakeWs {
+		constructor(url, protocols) {
+			this.protocols = protocols;
+			this.protocol = 'push.v1';
+			made.push(this);
+		}
+
+		close() {}
+	}
+	const rec = recorder('ws://h/sub/c');
+	openTransport('websocket', rec.h, P, { WebSocket: FakeWs });
+	assert.deepEqual(made[0].protocols, ['push.v1']);
+	made[0].onopen();
+	made[0].onmessage({ data: '{"type":"hb"}' });
+	assert.deepEqual(rec.log[0], ['open', { heartbeats: true }]);
+	assert.deepEqual(rec.log[1], ['item', { type: 'hb' }]);
 });
