@@ -38,8 +38,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -Iuserspace -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Libraries through pkg-config (nettle: SHA-1 and base64, as GnuTLS uses it).
-PUSHD_PKGS := libmicrohttpd liburing libbpf nettle
-PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle) -lpthread
+PUSHD_PKGS := libmicrohttpd liburing libbpf nettle libsystemd
+PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle -lsystemd) -lpthread
 
 PUSHD_SRCS  := $(sort $(wildcard userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)

@@ -22,6 +22,7 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->max_conns_per_ip = 0;
 	cfg->conn_memory = 3072;
 	cfg->max_msg_size = 65536;
+	cfg->listen_fd = -1;
 }
 
 int config_parse_listen(struct pushd_config *cfg, const char *s)

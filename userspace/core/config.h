@@ -24,6 +24,8 @@ struct pushd_config {
 	size_t conn_memory;		/* --conn-memory: MHD's pool per connection */
 	unsigned int max_msg_size;	/* the device's, from PUSH_IOC_INFO */
 	int verbose;			/* -v */
+	int listen_fd;			/* from systemd (pushd.socket), or -1 */
+	int watchdog;			/* systemd wants WATCHDOG=1 from the hub's tick */
 };
 
 extern struct pushd_config pushd_cfg;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,6 +234,8 @@ static void *hub_thread(void *arg)
 				break;
 			case HUB_TICK:
 				hub_tick(now_sec());
+				if (pushd_cfg.watchdog)	/* the loop is alive: tell systemd */
+					sd_notify(0, "WATCHDOG=1");
 				break;
 			case HUB_WAKE:
 				break;
