@@ -99,7 +99,7 @@ progs: $(PROGS)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/san/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -108,11 +108,11 @@ $(O)/san/%.o: %.c
 $(BIN)/pushd: $(PUSHD_OBJS) $(PUSHD_EXTRA_OBJS)
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PUSHD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PUSHD_LIBS)
 
 $(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
 	@mkdir -p $(BIN)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # --- tests -----------------------------------------------------------------
 tests: $(UNIT_BINS) $(KSFT_BINS)
