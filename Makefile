@@ -145,4 +145,5 @@ demo: all
 clean:
 	rm -rf $(O)/kmod $(O)/bin $(O)/userspace $(O)/san $(O)/tests $(O)/tools $(O)/bpf $(O)/push.ko
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not the package build's copy of the tree in $(O)/deb, nor dist/'s *.d folders)
+-include $(shell find $(O) -path $(O)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

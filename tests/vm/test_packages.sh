@@ -35,6 +35,8 @@ restore() {
 	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	dpkg --purge pushd push-dkms > "$tmp/purge.log" 2>&1
 	rm -f /etc/modprobe.d/push.conf
+	mountpoint -q /var/lib/dpkg && umount /var/lib/dpkg
+	mountpoint -q /run/pkgtest-dpkg && umount /run/pkgtest-dpkg
 	rmmod push 2>/dev/null
 	# shellcheck source=/dev/null
 	. /run/pushvm/env
@@ -57,6 +59,11 @@ trap restore EXIT
 # The guest's /lib/modules/$kver is the unpacked image's: give it the
 # build link the headers package gives a real machine.
 ln -sfn "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
+# dpkg's database on a tmpfs of its own: dpkg replaces its status file by
+# rename(), which the overlay over virtiofs fails with ESTALE.
+mkdir -p /run/pkgtest-dpkg
+mount -t tmpfs -o mode=0755 tmpfs /run/pkgtest-dpkg && cp -a /var/lib/dpkg/. /run/pkgtest-dpkg/ &&
+	mount --bind /run/pkgtest-dpkg /var/lib/dpkg
 # No man-db index rebuild under TCG (a real machine does it, it takes minutes here).
 rm -f /var/lib/man-db/auto-update
 
