@@ -7,7 +7,7 @@
 # stop ends it cleanly; a pushd stopped with SIGSTOP misses its watchdog
 # and systemd restarts it; pushd.socket passes its socket to pushd, which
 # serves on it instead of its own listen address; and the running unit's
-# systemd-analyze security exposure.  test-timeout: 600
+# systemd-analyze security exposure.  test-timeout: 1300
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -20,7 +20,7 @@ if [ "${1:-}" != --inner ]; then
 	[ -f build/push.ko ] || { echo "1..0 # SKIP no build/push.ko (make)"; exit 4; }
 	res=$top/build/test-results
 	mkdir -p "$res"
-	exec tools/vm/run --systemd --timeout 540 --console "$res/vm-console-systemd.log" -- "$0" --inner
+	exec tools/vm/run --systemd --timeout 1200 --console "$res/vm-console-systemd.log" -- "$0" --inner
 fi
 
 # --- inside the VM, under systemd ------------------------------------------
