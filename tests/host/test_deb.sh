@@ -11,20 +11,11 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-n=0 failed=0
 out=$top/build/deb
 src=$out/src/push
 
-tap() { # tap STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | head -n 40 | sed 's/^/#   /'
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 
 for t in dpkg-buildpackage dh dh_dkms lintian git; do
 	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t (tools/install-deps)"; exit 4; }
@@ -86,5 +77,4 @@ printf '%s\n' "$lint" > "$out/lintian.log"
 st=$(cd "$src" && git status --porcelain)
 tap "$([ -z "$st" ]; echo $?)" "the build left nothing git would see" "$st"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -11,21 +11,12 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-n=0 failed=0
 tmp=$(mktemp -d /tmp/test_dist.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 pushd_bin=build/bin/pushd
 
-tap() { # tap STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | head -n 30 | sed 's/^/#   /'
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 empty() { [ -z "$1" ]; echo $?; }
 
 for t in mandoc systemd-analyze scdoc; do
@@ -129,5 +120,4 @@ v_deb=$(dpkg-parsechangelog -S Version 2>/dev/null)
 [ "$v_dkms" = "$v_pushd" ] && [ "$v_deb" = "$v_pushd" ]
 tap $? "one version: dkms.conf $v_dkms, pushd $v_pushd, debian/changelog $v_deb"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -24,18 +24,9 @@ if [ "${1:-}" != --inner ]; then
 fi
 
 # --- inside the VM, under systemd ------------------------------------------
-n=0 failed=0
 tmp=$(mktemp -d /tmp/sdtest.XXXXXX)
-tap() { # tap STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | tail -n 30 | sed 's/^/#   /'
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 # wait_for SECONDS CMD...: until CMD succeeds, polling every 0.2 s
 wait_for() {
 	local t=$(($1 * 5)); shift
@@ -117,5 +108,4 @@ systemctl stop pushd.socket pushd.service
 # the running unit's exposure, as docs/INSTALL.md quotes it
 systemd-analyze security pushd.service 2>&1 | tail -n 1 | sed 's/^/# /'
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

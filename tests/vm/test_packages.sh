@@ -17,21 +17,12 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-n=0 failed=0
 kver=$(uname -r)
 tmp=$(mktemp -d /tmp/pkgtest.XXXXXX)
 pid=
 
-tap() { # tap STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | tail -n 30 | sed 's/^/#   /'
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
 
 # Put back what the boot loaded (tools/vm/guest-init), whatever happened.
 restore() {
@@ -72,7 +63,7 @@ rm -f /var/lib/man-db/auto-update
 
 if ! rmmod push 2>"$tmp/rmmod"; then
 	tap 1 "build/push.ko unloaded before the test" "$(cat "$tmp/rmmod")"
-	echo "1..$n"; exit 1
+	tap_done; exit 1
 fi
 printf 'options push ring_size=1048576 max_msg_size=2048\n' > /etc/modprobe.d/push.conf
 
@@ -148,5 +139,4 @@ tap $? "dpkg --purge pushd push-dkms" "$(cat "$tmp/purge.log")"
 [ ! -e "/lib/modules/$kver/updates/dkms/push.ko" ] && [ ! -e /usr/sbin/pushd ]
 tap $? "purge removed the DKMS module and pushd"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
