@@ -83,6 +83,11 @@ install-dkms:
 uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMSDIR)
 
+clean: clean-dist
+clean-dist:
+	rm -rf $(O)/man $(O)/dist $(O)/deb
+.PHONY: clean-dist
+
 define newline
 
 

@@ -10,7 +10,7 @@
 # test-timeout: 900
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 out=$top/build/deb
 src=$out/src/push
 

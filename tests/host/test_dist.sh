@@ -10,7 +10,7 @@
 # the version.  Needs `make` (build/bin/pushd, build/man/).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 tmp=$(mktemp -d /tmp/test_dist.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 pushd_bin=build/bin/pushd

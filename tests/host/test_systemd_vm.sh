@@ -10,7 +10,7 @@
 # systemd-analyze security exposure.  test-timeout: 1300
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 if [ "${1:-}" != --inner ]; then
 	shopt -s nullglob
@@ -68,12 +68,16 @@ tap $? "a long-poll gets a message published on the device" "$(cat "$tmp/sub")"
 [ "$(prop NotifyAccess)" = main ] && [ "$(prop WatchdogUSec)" = 10s ]
 tap $? "Type=notify with WatchdogSec=10s ($(prop Type), $(prop WatchdogUSec))"
 
-# watchdog: a stopped pushd sends no WATCHDOG=1 and is restarted
+# watchdog: a live pushd sends WATCHDOG=1 (systemd stamps each one) ...
+w1=$(prop WatchdogTimestampMonotonic)
+wait_for 15 sh -c '[ "$(systemctl show -P WatchdogTimestampMonotonic pushd)" != "$0" ]' "$w1"
+tap $? "pushd sends WATCHDOG=1: systemd's WatchdogTimestamp moves ($w1 -> $(prop WatchdogTimestampMonotonic))"
+# ... a stopped one sends none and is restarted
 pid1=$(prop MainPID)
 restarts=$(prop NRestarts)
 kill -STOP "$pid1"
 start=$SECONDS
-wait_for 60 sh -c '[ "$(systemctl show -P MainPID pushd)" != '"$pid1"' ] && [ "$(systemctl show -P ActiveState pushd)" = active ]'
+wait_for 60 sh -c '[ "$(systemctl show -P MainPID pushd)" != "$0" ] && [ "$(systemctl show -P ActiveState pushd)" = active ]' "$pid1"
 rc=$?
 tap $rc "SIGSTOP: the watchdog kills pushd and systemd restarts it ($((SECONDS - start)) s, pid $pid1 -> $(prop MainPID))" "$(journal)"
 [ "$(prop NRestarts)" = $((restarts + 1)) ]

@@ -16,7 +16,7 @@
 # test-timeout: 1500
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 kver=$(uname -r)
 tmp=$(mktemp -d /tmp/pkgtest.XXXXXX)
 pid=
