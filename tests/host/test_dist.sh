@@ -74,6 +74,11 @@ for kv in "heartbeat = abc" "listen = nowhere" "max-conns = 0" "verbose = maybe"
 	[ $rc -eq 2 ] && grep -q "bad.conf:3: " <<< "$out"
 	tap $? "'$kv' refused, status 2, naming line 3" "rc $rc: $out"
 done
+# -Vv: 'V' is handled while getopt is still inside "-Vv", next to the
+# file's last argument; no line of the file may be blamed for it
+out=$("$pushd_bin" -Vv --config="$tmp/ok.conf" 2>&1)
+[ $? -eq 0 ] && ! grep -q 'invalid setting' <<< "$out"
+tap $? "--version after a --config file blames no line of it" "$out"
 printf 'heartbeat = 5\nhelp\n' > "$tmp/deny.conf"
 out=$("$pushd_bin" --config "$tmp/deny.conf" 2>&1)
 [ $? -eq 2 ] && grep -q "deny.conf:2: 'help' cannot be set in a file" <<< "$out"

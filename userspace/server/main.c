@@ -132,7 +132,7 @@ static char *slurp(const char *opt, const char *path)
  * a value refused there (exit from the loop) is blamed on its line.
  */
 static struct conffile conf;
-static int conf_index;
+static int conf_index, conf_long = -1;
 
 static void conf_blame(void)
 {
@@ -234,8 +234,10 @@ int main(int argc, char **argv)
 
 	config_defaults(cfg);
 	argv = conf_argv(&argc, argv);
-	while ((opt = getopt_long(argc, argv, "vhV", options, NULL)) != -1) {
-		conf_index = optind - 1;
+	while ((opt = getopt_long(argc, argv, "vhV", options, &conf_long)) != -1) {
+		/* the file's are long options, each one argv element */
+		conf_index = conf_long >= 0 ? optind - 1 : 0;
+		conf_long = -1;
 		switch (opt) {
 		case OPT_LISTEN:
 			if (config_parse_listen(cfg, optarg)) {
