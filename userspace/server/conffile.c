@@ -26,7 +26,8 @@ static int fail(char *err, size_t errlen, const char *path, int line, const char
 	return -1;
 }
 
-static const char *trim(char *s, char **end)
+/* Cuts blanks off both ends of [s, *end); returns the start, NUL-terminated. */
+static char *trim(char *s, char **end)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -81,8 +82,7 @@ static int add(struct conffile *cf, const char *name, const char *value, int lin
 static int parse_line(struct conffile *cf, char *s, int line, const struct option *opts,
 		      const char *const *deny, char *err, size_t errlen)
 {
-	char *end = s + strlen(s), *eq, *vend;
-	const char *name, *value = NULL;
+	char *end = s + strlen(s), *eq, *vend, *name, *value = NULL;
 	const struct option *o;
 
 	name = trim(s, &end);
@@ -93,11 +93,11 @@ static int parse_line(struct conffile *cf, char *s, int line, const struct optio
 		vend = end;
 		end = eq;
 		value = trim(eq + 1, &vend);
-		name = trim((char *)name, &end);
+		name = trim(name, &end);
 		/* "..." keeps spaces at the ends; nothing inside is special */
 		size_t vlen = strlen(value);
 		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
-			((char *)value)[vlen - 1] = '\0';
+			value[vlen - 1] = '\0';
 			value++;
 		} else if (vlen && (value[0] == '"' || value[vlen - 1] == '"')) {
 			return fail(err, errlen, cf->path, line, "unbalanced quote in the value of '%s'", name);
