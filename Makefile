@@ -39,9 +39,9 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(UAPI) -Iinclude -I
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Libraries through pkg-config (nettle: SHA-1 and base64, as GnuTLS uses it;
 # GnuTLS, nettle and jansson: the JSON Web Tokens of private channels; zlib:
-# permessage-deflate).
-PUSHD_PKGS := libmicrohttpd liburing libbpf nettle gnutls jansson zlib
-PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle -lgnutls -ljansson -lz) -lpthread
+# permessage-deflate; libsystemd: sd_notify).
+PUSHD_PKGS := libmicrohttpd liburing libbpf nettle gnutls jansson zlib libsystemd
+PUSHD_LIBS := $(shell pkg-config --libs $(PUSHD_PKGS) 2>/dev/null || echo -lmicrohttpd -luring -lbpf -lnettle -lgnutls -ljansson -lz -lsystemd) -lpthread
 
 PUSHD_SRCS  := $(sort $(wildcard userspace/*/*.c))
 PUSHD_OBJS  := $(PUSHD_SRCS:%.c=$(O)/%.o)
@@ -59,7 +59,7 @@ PROGS := $(if $(PUSHD_SRCS),$(BIN)/pushd) $(if $(PUSHCTL_SRCS),$(BIN)/pushctl)
 
 .DEFAULT_GOAL := all
 # Parts add rules and variables (e.g. PUSHD_EXTRA_OBJS) in their own build.mk.
--include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk)
+-include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk dist/build.mk)
 
 .PHONY: all module progs tests check check-host check-vm demo clean kernel ksft-headers checkpatch sparse
 .DELETE_ON_ERROR:
@@ -101,7 +101,7 @@ progs: $(PROGS)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/san/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,11 +110,11 @@ $(O)/san/%.o: %.c
 $(BIN)/pushd: $(PUSHD_OBJS) $(PUSHD_EXTRA_OBJS)
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PUSHD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PUSHD_LIBS)
 
 $(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
 	@mkdir -p $(BIN)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # --- tests -----------------------------------------------------------------
 tests: $(UNIT_BINS) $(KSFT_BINS)
@@ -147,4 +147,5 @@ demo: all
 clean:
 	rm -rf $(O)/kmod $(O)/bin $(O)/userspace $(O)/san $(O)/tests $(O)/tools $(O)/bpf $(O)/push.ko
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (not the package build's copy of the tree in $(O)/deb, nor dist/'s *.d folders)
+-include $(shell find $(O) -path $(O)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

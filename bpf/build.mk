@@ -30,9 +30,9 @@ $(BPF_OUT)/push_probe.skel.h: $(BPF_OUT)/push_probe.bpf.o
 $(O)/bpf/push_probe.o: bpf/push_probe.c $(BPF_OUT)/push_probe.skel.h include/push/probe.h include/push/probe_tag.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -I$(BPF_OUT) -Ibpf -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -I$(BPF_OUT) -Ibpf -c -o $@ $<
 
 $(BIN)/push-probe: $(O)/bpf/push_probe.o $(O)/bpf/probe_tag.o
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PROBE_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PROBE_LIBS)

@@ -26,6 +26,7 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->pong_misses = 3;
 	cfg->replay_cache = 16 << 20;
 	cfg->max_msg_size = 65536;
+	cfg->listen_fd = -1;
 }
 
 int config_parse_listen(struct pushd_config *cfg, const char *s)

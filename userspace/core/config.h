@@ -41,6 +41,8 @@ struct pushd_config {
 	size_t replay_cache;		/* --replay-cache: bytes of resume items shared */
 	unsigned int max_msg_size;	/* the device's, from PUSH_IOC_INFO */
 	int verbose;			/* -v */
+	int listen_fd;			/* from systemd (pushd.socket), or -1 */
+	int watchdog;			/* systemd wants WATCHDOG=1 from the hub's tick */
 };
 
 extern struct pushd_config pushd_cfg;

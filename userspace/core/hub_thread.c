@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,8 @@ static void *hub_thread(void *arg)
 			case HUB_TICK:
 				loop.last_tick = now_sec();
 				hub_tick(loop.last_tick);
+				if (pushd_cfg.watchdog)	/* the loop is alive: tell systemd */
+					sd_notify(0, "WATCHDOG=1");
 				break;
 			case HUB_WAKE:
 				break;

@@ -585,7 +585,10 @@ int http_start(int pubfd, int infofd)
 
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);
-	OPT(MHD_OPTION_SOCK_ADDR, 0, &pushd_cfg.listen);
+	if (pushd_cfg.listen_fd >= 0)	/* socket activation: systemd's socket */
+		OPT(MHD_OPTION_LISTEN_SOCKET, pushd_cfg.listen_fd, NULL);
+	else
+		OPT(MHD_OPTION_SOCK_ADDR, 0, &pushd_cfg.listen);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pushd_cfg.conn_memory, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_INCREMENT, 512, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, pushd_cfg.max_conns, NULL);

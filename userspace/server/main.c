@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -28,6 +29,7 @@
 #include "protocol/chan.h"
 #include "server/auth.h"
 #include "server/guard.h"
+#include "server/conffile.h"
 #include "server/http.h"
 
 static const char usage[] =
@@ -56,6 +58,8 @@ static const char usage[] =
 "  --header-timeout S     a request head must be complete within S seconds (10)\n"
 "  --ping-misses N        close a WebSocket after N unanswered pings (3)\n"
 "  --replay-cache BYTES   resume items shared by resuming clients (16777216)\n"
+"  --config FILE          read these settings from FILE first, one 'name = value'\n"
+"                         a line (pushd(8)); the command line wins\n"
 "  -v, --verbose          log more\n"
 "  -h, --help             this text\n"
 "  -V, --version          the version\n"
@@ -70,6 +74,7 @@ enum {
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY,
+	OPT_CONFIG,
 };
 
 static const struct option options[] = {
@@ -95,6 +100,7 @@ static const struct option options[] = {
 	{ "private", required_argument, NULL, OPT_PRIVATE },
 	{ "jwt-secret-file", required_argument, NULL, OPT_JWT_SECRET },
 	{ "jwt-key-file", required_argument, NULL, OPT_JWT_KEY },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -150,6 +156,49 @@ static bool private_pattern_valid(const char *p)
 	return n ? chan_name_valid(p, n) : p[0] == '*' && !p[1];
 }
 
+/*
+ * The configuration file: its settings become arguments before the command
+ * line's (server/conffile.c), so the getopt loop below checks both.  While
+ * the loop handles one of the file's, conf_index is its place in argv, and
+ * a value refused there (exit from the loop) is blamed on its line.
+ */
+static struct conffile conf;
+static int conf_index, conf_long = -1;
+
+static void conf_blame(void)
+{
+	int line = conffile_line_of(&conf, conf_index);
+
+	if (line)
+		fprintf(stderr, "pushd: %s:%d: invalid setting (see above)\n", conf.path, line);
+}
+
+static char **conf_argv(int *argc, char **argv)
+{
+	static const char *const deny[] = { "config", "help", "version", NULL };
+	const char *path = NULL;
+	char err[512], **merged;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(*argc, argv, "vhV", options, NULL)) != -1)
+		if (opt == OPT_CONFIG)
+			path = optarg;
+	opterr = 1;
+	optind = 0;	/* glibc: start over */
+	if (!path)
+		return argv;
+	if (conffile_load(&conf, path, options, deny, err, sizeof(err))) {
+		fprintf(stderr, "pushd: --config %s\n", err);
+		exit(2);
+	}
+	merged = conffile_merge(&conf, *argc, argv, argc);
+	if (!merged)
+		exit(1);
+	atexit(conf_blame);
+	return merged;
+}
+
 static int drop_privileges(const char *user)
 {
 	struct passwd *pw = getpwnam(user);
@@ -166,6 +215,34 @@ static int drop_privileges(const char *user)
 		fprintf(stderr, "pushd: --user %s: could regain root\n", user);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Under systemd: take the listening socket pushd.socket passes (instead of
+ * binding --listen), and send WATCHDOG=1 from the hub if WatchdogSec= is set.
+ * Returns 0, or -1 if systemd passed something pushd cannot use.
+ */
+static int systemd_listen_fd(struct pushd_config *cfg)
+{
+	uint64_t usec;
+	int n = sd_listen_fds(1);
+
+	if (n < 0) {
+		fprintf(stderr, "pushd: LISTEN_FDS: %s\n", strerror(-n));
+		return -1;
+	}
+	if (n > 1 || (n == 1 && sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) <= 0)) {
+		fprintf(stderr, "pushd: systemd passed %d fds; expected one listening stream socket\n", n);
+		return -1;
+	}
+	if (n == 1) {
+		cfg->listen_fd = SD_LISTEN_FDS_START;
+		cfg->listen_len = sizeof(cfg->listen);
+		if (getsockname(cfg->listen_fd, (struct sockaddr *)&cfg->listen, &cfg->listen_len))
+			return -1;
+	}
+	cfg->watchdog = sd_watchdog_enabled(1, &usec) > 0;
 	return 0;
 }
 
@@ -206,7 +283,11 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 
 	config_defaults(cfg);
-	while ((opt = getopt_long(argc, argv, "vhV", options, NULL)) != -1) {
+	argv = conf_argv(&argc, argv);
+	while ((opt = getopt_long(argc, argv, "vhV", options, &conf_long)) != -1) {
+		/* the file's are long options, each one argv element */
+		conf_index = conf_long >= 0 ? optind - 1 : 0;
+		conf_long = -1;
 		switch (opt) {
 		case OPT_LISTEN:
 			if (config_parse_listen(cfg, optarg)) {
@@ -300,6 +381,8 @@ int main(int argc, char **argv)
 		case OPT_REPLAY_CACHE:
 			cfg->replay_cache = parse_num("replay-cache", optarg, 0, 1ULL << 34);
 			break;
+		case OPT_CONFIG:	/* read by conf_argv() */
+			break;
 		case 'v':
 			cfg->verbose++;
 			break;
@@ -314,6 +397,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	conf_index = 0;
 	if (optind < argc) {
 		fprintf(stderr, "pushd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
@@ -353,6 +437,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pushd: %s: %s\n", cfg->device, strerror(errno));
 		return 1;
 	}
+	if (systemd_listen_fd(cfg))
+		return 1;
 	int err = hub_init(devfd, histfd);
 	if (err) {
 		fprintf(stderr, "pushd: hub: %s\n", strerror(-err));
@@ -375,6 +461,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg->verbose)
 		fprintf(stderr, "pushd %s: serving %s\n", PUSHD_VERSION, cfg->device);
+	sd_notify(0, "READY=1");	/* the device and the port are open */
 
 	do {
 		if (sigwait(&sigs, &sig))
@@ -383,6 +470,7 @@ int main(int argc, char **argv)
 
 	if (cfg->verbose)
 		fprintf(stderr, "pushd: %s, closing clients\n", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
 	/*
 	 * In this order: no new connection; every client cut, until none is
 	 * left (hub_subscribe() refuses new ones); the hub's thread, which
