@@ -104,6 +104,31 @@ def main(tap):
     good.close()
     tap.eq(0, pd.stop(), "pushd exits 0 on SIGTERM")
 
+    # A WebSocket behind a backlog reaches pushd's pings only after the data
+    # before them: while it takes the data it is slow, not dead, and must not
+    # be closed for the pings it has not reached yet (a review feared it was).
+    pd = E.Pushd("--heartbeat", "1", "--ping-misses", "2", "--max-queue", str(64 << 20))
+    bch = E.unique_channel("backlog")
+    dev = E.Device()
+    n_big, pad = 150, "b" * 16000
+    for i in range(n_big):
+        dev.publish(bch, "n=%d %s" % (i, pad))
+    # a resume: the whole backlog is queued before the first ping
+    slow = E.RawWs(pd.port, "/sub/%s?since=oldest" % bch, timeout=30, rcvbuf=16384)
+    got, t0 = 0, time.monotonic()
+    while got < n_big and time.monotonic() - t0 < 120:
+        m = slow.recv(10)
+        if m is None:
+            break
+        if m[0] == E.OP_TEXT and b'"n=' in m[1]:
+            got += 1
+        time.sleep(0.05)  # ~300 KB/s: the backlog takes several heartbeats
+    tap.ok(got == n_big, "a WebSocket draining a %d KB backlog for %.1f s at --heartbeat 1 "
+           "--ping-misses 2 gets all %d messages (got %d, close %r)"
+           % (n_big * 16, time.monotonic() - t0, n_big, got, slow.close_code))
+    slow.close()
+    tap.eq(0, pd.stop(), "pushd exits 0 on SIGTERM")
+
     # --max-conns beyond RLIMIT_NOFILE is clamped, and says so.
     port = E.free_port()
     p = subprocess.Popen(["prlimit", "--nofile=256:256", E.PUSHD, "--listen", "127.0.0.1:%d" % port,
