@@ -140,6 +140,16 @@ def main(tap):
            "--allow-origin '*': a WebSocket from any site reads public channels: 101")
     pd.stop()
 
+    # a wildcard that would silently match nothing is refused at start
+    try:
+        r = E.subprocess.run([E.PUSHD, "--allow-host", "*.example.com", "--listen",
+                              "127.0.0.1:%d" % E.free_port()], capture_output=True, timeout=10)
+        rc, err = r.returncode, r.stderr.decode(errors="replace").strip()
+    except E.subprocess.TimeoutExpired:
+        rc, err = None, "it started and served"
+    tap.ok(rc == 2 and ".example.com" in err,
+           "--allow-host '*.example.com': exit 2, pointing to '.example.com' (%s)" % err)
+
     # --token-file: the token opens cross-site publishing, nothing else does
     tokf = os.path.join(tempfile.mkdtemp(prefix="e2e-xsite-"), "token")
     with open(tokf, "w") as f:

@@ -322,6 +322,12 @@ int main(int argc, char **argv)
 					optarg, PUSHD_LIST_MAX);
 				return 2;
 			}
+			/* "*.example.com" would match nothing: subdomains are ".example.com" */
+			if (strchr(optarg, '*') && strcmp(optarg, "*")) {
+				fprintf(stderr, "pushd: --allow-host '%s': '*' stands alone; "
+					"'.example.com' matches example.com and its subdomains\n", optarg);
+				return 2;
+			}
 			cfg->allow_host[cfg->nallow_host++] = optarg;
 			break;
 		case OPT_TRUSTED_PROXY:
