@@ -7,7 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init curl jq
 
-pushd_start --poll-timeout 2 || { ok 1 "pushd starts"; e2e_done; }
+# --poll-timeout 8, not less: a waiting poll that times out before the
+# publish reaches it answers [] (seen under load with 2 s, in 3 of ~10 runs).
+pushd_start --poll-timeout 8 || { ok 1 "pushd starts"; e2e_done; }
 CH=$(uniq_chan lp)
 T=$E2E_TMP
 
@@ -58,15 +60,15 @@ wait $CURL
 check "poll without since delivers only the new message" jq -e '[.messages[].data] == ["five"]' "$T/b2b"
 NEXT=$(jq -r .next "$T/b2b")
 
-# A quiet poll ends after --poll-timeout 2 with an empty batch and the same next.
+# A quiet poll ends after --poll-timeout 8 with an empty batch and the same next.
 START=$(date +%s%N)
 curl -s -m 30 -o "$T/b3" "$BASE/sub/$CH?since=$NEXT"
 ok $? "quiet poll completed"
 MS=$((($(date +%s%N) - START) / 1000000))
 check "quiet poll answers {messages:[], next:since}" \
 	jq -e --argjson n "$NEXT" '.messages == [] and .next == $n' "$T/b3"
-[ $MS -ge 1500 ] && [ $MS -le 15000 ]
-ok $? "quiet poll lasted about --poll-timeout 2 s (took $MS ms)"
+[ $MS -ge 7500 ] && [ $MS -le 30000 ]
+ok $? "quiet poll lasted about --poll-timeout 8 s (took $MS ms)"
 
 # Two URLs on one curl: the second request reuses the kept-alive connection.
 curl -sv -m 20 -o /dev/null -o /dev/null "$BASE/sub/$CH?since=oldest" "$BASE/sub/$CH?since=oldest" 2>"$T/v"
