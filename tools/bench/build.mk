@@ -5,7 +5,8 @@ BENCH_BINS := $(BIN)/push-load
 
 all: $(BENCH_BINS)
 
-$(BIN)/push-load: $(O)/tools/bench/push-load.o
+PUSH_LOAD_OBJS := $(addprefix $(O)/tools/bench/,push-load.o load_util.o load_conn.o load_pub.o)
+$(BIN)/push-load: $(PUSH_LOAD_OBJS)
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread
