@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# TAP lines for the shell tests of the packaging (tests/host/test_deb.sh,
-# test_dist.sh, test_systemd_vm.sh, tests/vm/test_packages.sh).  Source it:
+# TAP lines for the shell tests: the packaging's (tests/host/test_deb.sh,
+# test_dist.sh, test_systemd_vm.sh, tests/vm/test_packages.sh) and, through
+# tests/e2e/lib.sh's ok(), the end-to-end and VM ones.  Source it:
 #
 #   tap STATUS NAME [DIAG]   "ok N - NAME", or "not ok N - NAME" and DIAG's
 #                            last 30 lines as "#" comments (STATUS 0 passes)

@@ -14,8 +14,7 @@ PUSHD=${PUSHD:-$E2E_ROOT/build/bin/pushd}
 PUSH_DEVICE=${PUSH_DEVICE:-/dev/push}
 PY=/usr/bin/python3
 KSFT_SKIP=4
-TAP_N=0
-TAP_FAILED=0
+. "$E2E_ROOT/tests/tap.sh"	# TAP_N, TAP_FAILED, tap()
 PUSHD_PID=
 E2E_TMP=
 
@@ -45,18 +44,8 @@ e2e_init() {
 	trap 'exit 130' INT TERM
 }
 
-# ok STATUS NAME [DIAG]: STATUS 0 is a pass.
-ok() {
-	TAP_N=$((TAP_N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $TAP_N - $2"
-	else
-		TAP_FAILED=$((TAP_FAILED + 1))
-		echo "not ok $TAP_N - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | head -n 20 | sed 's/^/#   /'
-	fi
-	return 0
-}
+# ok STATUS NAME [DIAG]: STATUS 0 is a pass (tests/tap.sh's tap).
+ok() { tap "$@"; }
 
 # check NAME COMMAND...: run COMMAND, one TAP line for its status.
 check() {
