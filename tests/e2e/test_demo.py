@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 # test-timeout: 420
+# vm-params: boot=browser
 """Description: the demo as a newcomer meets it (make demo), in headless
 Chromium.  pushd runs as make demo runs it (every address, a per-run
 --token-file) and the page is loaded from the VM's own network address
