@@ -311,6 +311,21 @@ class SseClient:
             if ev is None or "event" in ev:
                 return ev
 
+    def events(self, n, timeout=20, diag=None):
+        """Up to @n events (fewer if the stream ends or one takes over
+        @timeout s); a socket error ends the list and goes to @diag."""
+        evs = []
+        try:
+            while len(evs) < n:
+                ev = self.next_event(timeout)
+                if ev is None:
+                    break
+                evs.append(ev)
+        except OSError as e:
+            if diag:
+                diag("SSE: %r" % e)
+        return evs
+
     def close(self):
         try:
             self.sock.close()

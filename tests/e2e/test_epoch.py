@@ -63,15 +63,7 @@ def main(tap):
     check_reset("long-poll", lp_follow("/sub/%s?since=%s-%d" % (ch, other, ids[2])))
 
     sse = E.SseClient(pd.port, "/sub/" + ch, headers={"Last-Event-ID": "%s-%d" % (other, 5)})
-    evs = []
-    try:
-        while len(evs) < 4:
-            ev = sse.next_event(20)
-            if ev is None:
-                break
-            evs.append(ev)
-    except OSError as e:
-        tap.diag("SSE: %r" % e)
+    evs = sse.events(4, diag=tap.diag)
     sse.close()
     objs = []
     for ev in evs:
@@ -114,15 +106,7 @@ def main(tap):
     rc = subprocess.call(["prlimit", "--pid", str(pd.pid), "--as=%d" % ((vm + 256) * 1024)])
     big = dev.publish_id(ch, b"\x01" * min(60000, E.max_msg_size()))
     small = dev.publish_id(ch, "after")
-    evs = []
-    try:
-        while len(evs) < 2:
-            ev = sub.next_event(20)
-            if ev is None:
-                break
-            evs.append(ev)
-    except OSError:
-        pass
+    evs = sub.events(2)
     subprocess.call(["prlimit", "--pid", str(pd.pid), "--as=unlimited"])
     sub.close()
     if rc == 0 and evs and evs[0].get("event") == "message" and evs[0].get("id") == str(big):

@@ -78,23 +78,28 @@ size_t stats_prometheus(char **out)
 	if (!f)
 		return 0;
 	hub_queue_stats(&qitems, &qbytes, &qmax);
-#define METRIC(name, type, help) fprintf(f, "# HELP " name " " help "\n# TYPE " name " " type "\n")
-	METRIC("push_last_id", "gauge", "Last message id fanned out.");
-	fprintf(f, "push_last_id %" PRIu64 "\n", hub_last_id());
-	METRIC("push_messages_in_total", "counter", "Messages read from /dev/push.");
-	fprintf(f, "push_messages_in_total %llu\n", LOAD(s->msgs_in));
-	METRIC("push_gaps_in_total", "counter", "Gap records read from /dev/push (the hub fell behind).");
-	fprintf(f, "push_gaps_in_total %llu\n", LOAD(s->gaps_in));
-	METRIC("push_bytes_in_total", "counter", "Bytes read from /dev/push.");
-	fprintf(f, "push_bytes_in_total %llu\n", LOAD(s->bytes_in));
-	METRIC("push_device_reads_total", "counter", "read() completions on /dev/push.");
-	fprintf(f, "push_device_reads_total %llu\n", LOAD(s->reads));
-	METRIC("push_published_total", "counter", "Messages published through POST /pub.");
-	fprintf(f, "push_published_total %llu\n", LOAD(s->published));
-	METRIC("push_history_reads_total", "counter", "Resumes served from the device history.");
-	fprintf(f, "push_history_reads_total %llu\n", LOAD(s->history_reads));
-	METRIC("push_http_requests_total", "counter", "HTTP requests.");
-	fprintf(f, "push_http_requests_total %llu\n", LOAD(s->requests));
+	const struct {
+		const char *name, *type, *help;
+		unsigned long long v;
+	} one[] = {
+		{ "push_last_id", "gauge", "Last message id fanned out.", hub_last_id() },
+		{ "push_messages_in_total", "counter", "Messages read from /dev/push.", LOAD(s->msgs_in) },
+		{ "push_gaps_in_total", "counter",
+		  "Gap records read from /dev/push (the hub fell behind).", LOAD(s->gaps_in) },
+		{ "push_bytes_in_total", "counter", "Bytes read from /dev/push.", LOAD(s->bytes_in) },
+		{ "push_device_reads_total", "counter", "read() completions on /dev/push.", LOAD(s->reads) },
+		{ "push_published_total", "counter", "Messages published through POST /pub.",
+		  LOAD(s->published) },
+		{ "push_history_reads_total", "counter", "Resumes served from the device history.",
+		  LOAD(s->history_reads) },
+		{ "push_http_requests_total", "counter", "HTTP requests.", LOAD(s->requests) },
+		{ "push_queue_items", "gauge", "Items queued over all subscribers.", qitems },
+		{ "push_queue_bytes", "gauge", "Bytes queued over all subscribers.", qbytes },
+		{ "push_queue_max_bytes", "gauge", "Largest queue of one subscriber, in bytes.", qmax },
+	};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", one[i].name, one[i].help,
+			one[i].name, one[i].type, one[i].name, one[i].v);
 
 	static const struct {
 		const char *name, *type, *help;
@@ -119,13 +124,6 @@ size_t stats_prometheus(char **out)
 			fprintf(f, "%s{transport=\"%s\"} %llu\n", per[i].name, tnames[t], LOAD(*v));
 		}
 	}
-	METRIC("push_queue_items", "gauge", "Items queued over all subscribers.");
-	fprintf(f, "push_queue_items %" PRIu64 "\n", qitems);
-	METRIC("push_queue_bytes", "gauge", "Bytes queued over all subscribers.");
-	fprintf(f, "push_queue_bytes %" PRIu64 "\n", qbytes);
-	METRIC("push_queue_max_bytes", "gauge", "Largest queue of one subscriber, in bytes.");
-	fprintf(f, "push_queue_max_bytes %" PRIu64 "\n", qmax);
-#undef METRIC
 	fclose(f);
 	*out = buf;
 	return len;
