@@ -49,6 +49,7 @@ def main(tap):
     st, _, body = E.http_json(pd.port, "GET", "/healthz")
     tap.ok(st == 200 and isinstance(body, dict) and body.get("healthy") is True,
            "GET /healthz: 200, healthy", (st, body))
+    stats0 = E.http(pd.port, "GET", "/stats")[2]
 
     base = E.unique_channel("cap")
     names = ["%s.%d" % (base, i) for i in range(20)]
@@ -79,9 +80,13 @@ def main(tap):
             extra.close()
             time.sleep(0.2)
     tap.ok(ok, "room again once subscribers of 5 channels left")
-    t0 = time.monotonic()
-    st = E.http(pd.port, "GET", "/stats")[0]
-    tap.ok(st == 200 and time.monotonic() - t0 < 1, "/stats answers within 1 s")
+    # /stats is bounded: it sums counters and lists no channel or client, so
+    # some twenty subscribers on 21 channels make it no longer than none did (a few
+    # more digits at most).  A timing check would be a benchmark, not a test.
+    st, _, stats1 = E.http(pd.port, "GET", "/stats")
+    tap.ok(st == 200 and abs(len(stats1) - len(stats0)) < 64,
+           "/stats does not grow with channels and subscribers (%d -> %d bytes)"
+           % (len(stats0), len(stats1)), stats1[:300])
     for s in subs[5:] + [more] + ([extra] if extra else []):
         s.close()
     dev.close()
