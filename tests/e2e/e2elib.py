@@ -139,6 +139,11 @@ class Pushd:
         self.dir = tempfile.mkdtemp(prefix="e2e-pushd-")
         self.log = os.path.join(self.dir, "pushd.log")
         self.proc = None
+        # what a publisher shows: GET /pub/ of a private channel asks for it
+        self.auth = {}
+        if "--token-file" in self.args:
+            with open(self.args[self.args.index("--token-file") + 1]) as f:
+                self.auth = {"Authorization": "Bearer " + f.read().strip()}
         self.start(ready_timeout)
 
     def start(self, ready_timeout=30.0):
@@ -241,7 +246,7 @@ class Pushd:
 
     def subscribers(self, channel):
         """{"longpoll":n,"sse":n,"websocket":n} from GET /pub/CHANNEL."""
-        st, _, body = http(self.port, "GET", "/pub/" + channel, timeout=10)
+        st, _, body = http(self.port, "GET", "/pub/" + channel, self.auth, timeout=10)
         if st != 200:
             return {}
         return json.loads(body).get("subscribers", {})

@@ -10,7 +10,8 @@ cookie (long-poll), an ES256 token signed by openssl; public channels need
 none.  A token that expires closes a live SSE stream with event: close
 {"reason":"token expired"} and a live WebSocket with 4001.  A JWT that
 grants publish on user.a lets its bearer POST /pub/user.a past
---token-file; one that grants only subscribe does not."""
+--token-file; one that grants only subscribe does not; GET /pub/user.a
+shows the channel's counts only to such a publisher."""
 
 import base64
 import hashlib
@@ -172,6 +173,20 @@ def main(tap):
     tap.eq(401, st, "the same JWT on %s: 401" % b)
     st, _, _ = E.http(pd.port, "POST", "/pub/" + a, {"Authorization": "Bearer " + good}, b"x")
     tap.eq(401, st, "a JWT granting only subscribe: 401")
+
+    # GET /pub/CH of a private channel: its counts only to who may publish there
+    st, _, body = E.http(pd.port, "GET", "/pub/" + a)
+    tap.ok(st == 401 and b"subscribers" not in body,
+           "GET /pub/%s with no token: 401, no counts" % a, (st, body[:200]))
+    st, _, body = E.http(pd.port, "GET", "/pub/" + a, {"Authorization": "Bearer " + good})
+    tap.eq(401, st, "GET /pub/%s with a subscribe-only JWT: 401" % a)
+    st, _, body = E.http_json(pd.port, "GET", "/pub/" + a,
+                              {"Authorization": "Bearer " + jwt_hs(grant([a], [a]))})
+    tap.ok(st == 200 and isinstance(body, dict) and body.get("published", 0) >= 1,
+           "GET /pub/%s with a JWT granting publish: 200 and its counts" % a, (st, body))
+    st, _, body = E.http_json(pd.port, "GET", "/pub/" + E.unique_channel("pubget"))
+    tap.ok(st == 200 and isinstance(body, dict) and "subscribers" in body,
+           "GET /pub/ of a public channel needs no token", (st, body))
 
     # expiry closes live connections, with a reason
     short = jwt_hs(grant([a], ttl=3))

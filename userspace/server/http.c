@@ -345,29 +345,44 @@ static enum MHD_Result pub_again(struct http_ctx *ctx, struct MHD_Connection *co
 	return MHD_YES;
 }
 
-static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *chan, void **con_cls)
+/*
+ * May this request publish on @chan?  True, or false with the refusal queued
+ * in *ret.  The same authority lets GET /pub/CH show a private channel.
+ */
+static bool http_publisher(struct MHD_Connection *conn, const char *chan, enum MHD_Result *ret)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct pub_ctx *p;
-	uint64_t len;
-
-	if (auth_pub(conn, chan)) {
-		/* a JWT that grants publishing on this channel: from anywhere, like the token */
-	} else if (pushd_cfg.token) {
-		if (!http_token_ok(conn))
-			return auth_unauthorized(conn, "missing or wrong bearer token");
+	if (auth_pub(conn, chan))
+		return true; /* a JWT that grants publishing on this channel: from anywhere */
+	if (pushd_cfg.token) {
+		if (http_token_ok(conn))
+			return true;
+		*ret = auth_unauthorized(conn, "missing or wrong bearer token");
 	} else if (!http_loopback(conn)) {
-		return http_text(conn, MHD_HTTP_FORBIDDEN,
+		*ret = http_text(conn, MHD_HTTP_FORBIDDEN,
 				 "publishing is allowed from loopback only (start pushd with --token-file)");
 	} else if (guard_cross_site(&pushd_cfg, http_header(conn, "Origin"),
 				    http_header(conn, "Sec-Fetch-Site"),
 				    http_header(conn, MHD_HTTP_HEADER_HOST))) {
 		/* a page of another site in a local browser: never a loopback publisher */
-		return http_text(conn, MHD_HTTP_FORBIDDEN,
+		*ret = http_text(conn, MHD_HTTP_FORBIDDEN,
 				 "cross-site publishing refused: the page's Origin is neither this server's "
 				 "nor --allow-origin (with --token-file, a request with the token may)");
+	} else {
+		return true;
 	}
+	return false;
+}
+
+static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *chan, void **con_cls)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct pub_ctx *p;
+	enum MHD_Result ret;
+	uint64_t len;
+
+	if (!http_publisher(conn, chan, &ret))
+		return ret;
 	if (!chan_name_valid(chan, strlen(chan)))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
 				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
@@ -387,11 +402,15 @@ static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *ch
 static enum MHD_Result http_pub_get(struct MHD_Connection *conn, const char *chan)
 {
 	struct push_chan_info ci = { 0 };
+	enum MHD_Result ret;
 	uint64_t subs[4];
 
 	if (!chan_name_valid(chan, strlen(chan)))
 		return http_text(conn, MHD_HTTP_BAD_REQUEST,
 				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
+	/* a private channel's counts are its publishers' business, not the world's */
+	if (auth_private(chan, strlen(chan)) && !http_publisher(conn, chan, &ret))
+		return ret;
 	ci.chan_len = (uint32_t)strlen(chan);
 	memcpy(ci.channel, chan, ci.chan_len);
 	if (ioctl(http_infofd, PUSH_IOC_CHAN_INFO, &ci) < 0 && errno != ENOENT)
