@@ -17,10 +17,12 @@ import atexit
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import e2elib as E
@@ -74,33 +76,94 @@ class Cdp:
         return r.get("result", {}).get("value")
 
 
+# tests/run-all gives the tests of a VM boot a directory of their own in
+# PUSH_SHARED_DIR and ends, at the end of the boot, the process group of every
+# PID in a *.pid file there.  There the first Browser() starts one Chromium
+# (FLAGS plus SHARED_FLAGS) and every test uses it, each in a browser context
+# of its own (Target.createBrowserContext: its own cookies, storage, cache and
+# connections, disposed of in stop()): under TCG a Chromium costs seconds to
+# start and to stop.  Without PUSH_SHARED_DIR, or asked for flags beyond
+# SHARED_FLAGS, a Browser is a Chromium of its own.
+SHARED_DIR = os.environ.get("PUSH_SHARED_DIR")
+SHARED_FLAGS = ["--no-proxy-server"]	# a no-op for loopback, where the tests go
+
+
+def _launch(flags, profile, log):
+    """Start Chromium with profile; returns (Popen, DevTools port)."""
+    env = dict(os.environ, HOME=profile)
+    proc = subprocess.Popen([CHROMIUM] + FLAGS + list(flags) +
+                            ["--user-data-dir=" + profile, "about:blank"],
+                            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                            env=env, start_new_session=True)
+    port_file = os.path.join(profile, "DevToolsActivePort")
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("chromium exited with %d" % proc.returncode)
+        try:
+            with open(port_file) as f:
+                return proc, int(f.readline())
+        except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+                raise RuntimeError("chromium wrote no DevToolsActivePort in 120 s")
+            time.sleep(0.2)
+
+
+def _shared_port():
+    """The DevTools port of the boot's shared Chromium, started if none answers."""
+    pid_file = os.path.join(SHARED_DIR, "chromium.pid")
+    profile = os.path.join(SHARED_DIR, "chromium")
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        pid = None
+    if pid:
+        try:
+            with open(os.path.join(profile, "DevToolsActivePort")) as f:
+                port = int(f.readline())
+            st, _, ver = E.http_json(port, "GET", "/json/version", timeout=30)
+            if st == 200 and "webSocketDebuggerUrl" in ver:
+                return port
+        except Exception:  # noqa: BLE001 - dead, or not answering: a fresh one
+            pass
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    shutil.rmtree(profile, ignore_errors=True)
+    os.makedirs(profile)
+    with open(os.path.join(SHARED_DIR, "chromium.log"), "ab") as log:
+        proc, port = _launch(SHARED_FLAGS, profile, log)
+    with open(pid_file, "w") as f:
+        f.write("%d\n" % proc.pid)
+    return port
+
+
 class Browser:
-    """Headless Chromium; tabs are (target id, Cdp) pairs opened with tab()."""
+    """Headless Chromium; tabs are (target id, Cdp) pairs opened with tab().
+    A shared one (PUSH_SHARED_DIR) gives each Browser a context of its own."""
 
     def __init__(self, extra_flags=(), log_dir=None):
-        self.profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-        self.log = open(os.path.join(log_dir or self.profile, "chromium.log"), "wb")
-        env = dict(os.environ, HOME=self.profile)
-        self.proc = subprocess.Popen([CHROMIUM] + FLAGS + list(extra_flags) +
-                                     ["--user-data-dir=" + self.profile, "about:blank"],
-                                     stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
-                                     env=env, start_new_session=True)
-        _procs.append(self)
-        port_file = os.path.join(self.profile, "DevToolsActivePort")
-        deadline = time.monotonic() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("chromium exited with %d" % self.proc.returncode)
-            try:
-                with open(port_file) as f:
-                    self.port = int(f.readline())
-                break
-            except (OSError, ValueError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("chromium wrote no DevToolsActivePort in 120 s")
-                time.sleep(0.2)
         self.conns = []
         self.browser_cdp = None
+        self.context = None
+        self.proc = None
+        self.shared = bool(SHARED_DIR) and set(extra_flags) <= set(SHARED_FLAGS)
+        if self.shared:
+            self.port = _shared_port()
+            return
+        self.profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+        self.log = open(os.path.join(log_dir or self.profile, "chromium.log"), "wb")
+        try:
+            self.proc, self.port = _launch(extra_flags, self.profile, self.log)
+        except Exception:
+            self.log.close()
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        _procs.append(self)
 
     async def _browser(self):
         import websockets
@@ -110,18 +173,26 @@ class Browser:
                                           ping_interval=None, open_timeout=60)
             self.conns.append(ws)
             self.browser_cdp = Cdp(ws)
+            if self.shared and self.context is None:
+                # disposed of when this connection goes, at the latest
+                self.context = (await self.browser_cdp.call(
+                    "Target.createBrowserContext", disposeOnDetach=True))["browserContextId"]
         return self.browser_cdp
 
-    async def tab(self, url, timeout=90):
-        """Open url in a new tab; returns (target_id, cdp) once it has loaded."""
+    async def tab(self, url, timeout=90, domains=()):
+        """Open url in a new tab; returns (target_id, cdp) once it has loaded.
+        domains (e.g. "Network") are enabled before it loads: cdp.events has
+        their events from the start."""
         import websockets
         b = await self._browser()
-        tid = (await b.call("Target.createTarget", url="about:blank"))["targetId"]
+        ctx = {"browserContextId": self.context} if self.context else {}
+        tid = (await b.call("Target.createTarget", url="about:blank", **ctx))["targetId"]
         ws = await websockets.connect("ws://127.0.0.1:%d/devtools/page/%s" % (self.port, tid),
                                       max_size=2**24, ping_interval=None, open_timeout=60)
         self.conns.append(ws)
         cdp = Cdp(ws)
-        await cdp.call("Runtime.enable")
+        for d in ("Runtime",) + tuple(domains):
+            await cdp.call(d + ".enable")
         await cdp.call("Page.navigate", url=url)
         deadline = time.monotonic() + timeout
         while not (await cdp.eval("document.readyState + '|' + location.href") or
@@ -136,6 +207,9 @@ class Browser:
         await b.call("Target.closeTarget", targetId=tid)
 
     async def close_conns(self):
+        if self.context is not None:	# the shared Chromium's: close its tabs first
+            await self.browser_cdp.call("Target.disposeBrowserContext", browserContextId=self.context)
+            self.context = None
         for ws in self.conns:
             try:
                 await ws.close()
@@ -145,6 +219,9 @@ class Browser:
         self.browser_cdp = None
 
     def stop(self):
+        if self.shared:
+            self._dispose()
+            return
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -157,10 +234,42 @@ class Browser:
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
+    def _dispose(self):
+        """Close the shared Chromium's context of this Browser, and its tabs,
+        over a connection of its own (stop() may be called in or out of an
+        event loop, and the old connections may belong to a closed one)."""
+        ctx, self.context, self.conns, self.browser_cdp = self.context, None, [], None
+        if ctx is None:
+            return
+        err = []
 
-# nginx in front of pushd.  @LISTEN@, @PUSHD@, @PREFIX@, @CLIENT@ and @PROXY@
-# (the proxying directives of the variant) are filled in by Nginx.
-NGINX_CONF = r"""
+        async def dispose():
+            import websockets
+            _, _, ver = E.http_json(self.port, "GET", "/json/version", timeout=30)
+            async with websockets.connect(ver["webSocketDebuggerUrl"], max_size=2**24,
+                                          ping_interval=None, open_timeout=60) as ws:
+                try:
+                    await Cdp(ws).call("Target.disposeBrowserContext", browserContextId=ctx)
+                except RuntimeError as e:
+                    # gone already: its connection closed (disposeOnDetach)
+                    if "Failed to find context" not in str(e):
+                        raise
+
+        def run():
+            try:
+                asyncio.run(asyncio.wait_for(dispose(), 90))
+            except Exception as e:  # noqa: BLE001 - raised below, in the caller's thread
+                err.append(e)
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        if err:
+            raise RuntimeError("disposing of the browser context: %r" % err[0])
+
+
+# nginx's main context, for every test that runs one: @HTTP@ is what goes
+# into http { } (server blocks, ...).  Nginx fills in @PREFIX@ and the rest.
+NGINX_MAIN = r"""
 worker_processes 1;
 daemon off;
 pid @PREFIX@/nginx.pid;
@@ -175,6 +284,38 @@ http {
     fastcgi_temp_path @PREFIX@/tmp/fastcgi;
     uwsgi_temp_path @PREFIX@/tmp/uwsgi;
     scgi_temp_path @PREFIX@/tmp/scgi;
+@HTTP@
+}
+"""
+
+
+def nginx_main(http):
+    """A whole nginx configuration: NGINX_MAIN around http's directives."""
+    return NGINX_MAIN.replace("@HTTP@", http)
+
+
+def doc_nginx_block(path, marker, edits):
+    """The nginx block that follows "<!-- marker: ... -->" in the document at
+    path, with edits done: each (old, new, count) replaces old, which must be
+    there exactly count times (so the test fails when the document changes
+    under it)."""
+    with open(path) as f:
+        text = f.read()
+    name = os.path.relpath(path, E.ROOT)
+    m = re.search(r"<!-- %s:[^>]*-->\s*```nginx\n(.*?)```" % re.escape(marker), text, re.S)
+    if not m:
+        raise RuntimeError("no <!-- %s --> nginx block in %s" % (marker, name))
+    conf = m.group(1)
+    for old, new, count in edits:
+        if conf.count(old) != count:
+            raise RuntimeError("%s: %r found %d times, not %d" % (name, old, conf.count(old), count))
+        conf = conf.replace(old, new)
+    return conf
+
+
+# nginx in front of pushd.  @LISTEN@, @PUSHD@, @CLIENT@ and @PROXY@ (the
+# proxying directives of the variant) are filled in by Nginx.
+NGINX_SERVER = r"""
     types { text/html html; application/javascript js; }
     map $http_upgrade $connection_upgrade { default upgrade; '' close; }
     server {
@@ -193,7 +334,6 @@ http {
 @PROXY@
         }
     }
-}
 """
 
 # What each variant does to pushd's transports.
@@ -219,7 +359,8 @@ PROXY = {
 
 class Nginx:
     """nginx on a free loopback port in front of pushd's port: one variant of
-    PROXY in NGINX_CONF, or conf (a whole configuration with the same @...@)."""
+    PROXY in NGINX_SERVER, or conf (a whole configuration, e.g. nginx_main()'s,
+    with the same @...@)."""
 
     def __init__(self, pushd_port, variant="good", port=None, conf=None):
         self.port = port or E.free_port()
@@ -252,7 +393,8 @@ class Nginx:
         return "http://127.0.0.1:%d" % self.port
 
     def write(self, variant, conf=None):
-        text = conf if conf is not None else NGINX_CONF.replace("@PROXY@", PROXY[variant])
+        text = conf if conf is not None else \
+            nginx_main(NGINX_SERVER.replace("@PROXY@", PROXY[variant]))
         text = (text.replace("@LISTEN@", "127.0.0.1:%d" % self.port)
                 .replace("@PUSHD@", str(self.pushd_port)).replace("@PREFIX@", self.prefix)
                 .replace("@CLIENT@", CLIENT_DIR))
@@ -380,6 +522,40 @@ def check_once(ids, want):
     order = ids != sorted(ids)
     return "missing %r, repeated %r, unexpected %r, out of order %s (%d ids)" % (
         missing[:10], dups[:10], extra[:10], order, len(ids))
+
+
+def tap_once(tap, st, sent, what, k=0):
+    """A TAP line: client k of the page's state st delivered sent, every id
+    once, in order (else what is wrong)."""
+    wrong = check_once(message_ids(st, k), sent)
+    tap.ok(wrong is None, what, wrong)
+
+
+def tap_no_gap(tap, st, what="no gap event (nothing was lost)"):
+    gaps = [e for e in st["log"] if e["type"] == "gap"]
+    tap.ok(not gaps, what, gaps)
+
+
+def behind_nginx(tap, variant="good"):
+    """What the client tests run in: pushd (heartbeats of 2 s, polls of 10 s),
+    an nginx of variant in front of it, a Browser; returns (pd, ngx, browser)."""
+    E.require(CHROMIUM, NGINX)
+    pd = E.Pushd("--heartbeat", "2", "--poll-timeout", "10")
+    ngx = Nginx(pd.port, variant)
+    t = time.monotonic()
+    browser = Browser(log_dir=pd.dir)
+    tap.diag("chromium up in %.1f s" % (time.monotonic() - t))
+    return pd, ngx, browser
+
+
+def run(coro, timeout, *stops):
+    """asyncio.run(coro) within timeout s; then each of stops is called,
+    whatever happened."""
+    try:
+        asyncio.run(asyncio.wait_for(coro, timeout))
+    finally:
+        for stop in stops:
+            stop()
 
 
 class Publisher:

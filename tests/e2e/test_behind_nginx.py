@@ -30,24 +30,6 @@ import browserlib as B  # noqa: E402
 HTTP_MD = os.path.join(E.ROOT, "docs", "HTTP.md")
 NAME = "push.example.com"
 
-MAIN = r"""
-worker_processes 1;
-daemon off;
-pid @PREFIX@/nginx.pid;
-error_log @PREFIX@/error.log info;
-user root root;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path @PREFIX@/tmp/body;
-    proxy_temp_path @PREFIX@/tmp/proxy;
-    fastcgi_temp_path @PREFIX@/tmp/fastcgi;
-    uwsgi_temp_path @PREFIX@/tmp/uwsgi;
-    scgi_temp_path @PREFIX@/tmp/scgi;
-@CONF@
-}
-"""
-
 # nginx's defaults: no X-Forwarded-For, Host passed on
 NAIVE = r"""
 server {
@@ -62,18 +44,9 @@ server {
 
 
 def documented_conf():
-    with open(HTTP_MD) as f:
-        text = f.read()
-    m = re.search(r"<!-- http-nginx-conf:[^>]*-->\s*```nginx\n(.*?)```", text, re.S)
-    if not m:
-        raise RuntimeError("no <!-- http-nginx-conf --> nginx block in docs/HTTP.md")
-    conf = m.group(1)
-    for old, new in [("listen 80;", "listen @LISTEN@;"),
-                     ("proxy_pass http://127.0.0.1:8080;", "proxy_pass http://127.0.0.1:@PUSHD@;")]:
-        if conf.count(old) != 1:
-            raise RuntimeError("docs/HTTP.md: %r found %d times, not once" % (old, conf.count(old)))
-        conf = conf.replace(old, new)
-    return conf
+    return B.doc_nginx_block(HTTP_MD, "http-nginx-conf", [
+        ("listen 80;", "listen @LISTEN@;", 1),
+        ("proxy_pass http://127.0.0.1:8080;", "proxy_pass http://127.0.0.1:@PUSHD@;", 1)])
 
 
 def documented_args():
@@ -109,7 +82,7 @@ def ws_status(addr, port, path, origin=None):
 
 def start_nginx(conf, pushd_port):
     port = E.free_port()
-    text = MAIN.replace("@CONF@", conf).replace("@LISTEN@", "0.0.0.0:%d" % port) \
+    text = B.nginx_main(conf).replace("@LISTEN@", "0.0.0.0:%d" % port) \
         .replace("@PUSHD@", str(pushd_port))
     return B.Nginx(pushd_port, port=port, conf=text)
 

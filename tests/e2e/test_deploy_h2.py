@@ -32,47 +32,19 @@ OPTS = {"connectTimeout": 3000, "heartbeat": 2, "pollTimeout": 10, "backoffMin":
         "backoffMax": 2000, "shared": False}
 STREAMS = 100
 
-# The configuration around DEPLOY.md's block: nginx's own http { } context.
-MAIN = r"""
-worker_processes 1;
-daemon off;
-pid @PREFIX@/nginx.pid;
-error_log @PREFIX@/error.log info;
-user root root;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    log_format push '$connection $connection_requests $server_protocol "$request" $status';
-    access_log @PREFIX@/access.log push;
-    client_body_temp_path @PREFIX@/tmp/body;
-    proxy_temp_path @PREFIX@/tmp/proxy;
-    fastcgi_temp_path @PREFIX@/tmp/fastcgi;
-    uwsgi_temp_path @PREFIX@/tmp/uwsgi;
-    scgi_temp_path @PREFIX@/tmp/scgi;
-@DEPLOY@
-}
-"""
-
 
 def deploy_conf(port, pushd_port, cert, key, app):
     """DEPLOY.md's nginx block with this test's ports, certificate and directories."""
-    with open(DEPLOY) as f:
-        text = f.read()
-    m = re.search(r"<!-- deploy-nginx-conf:[^>]*-->\s*```nginx\n(.*?)```", text, re.S)
-    if not m:
-        raise RuntimeError("no <!-- deploy-nginx-conf --> nginx block in docs/DEPLOY.md")
-    conf = m.group(1)
-    for old, new, count in [("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % port, 1),
-                            ("listen [::]:443 ssl http2;", "", 1),
-                            ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % pushd_port, 1),
-                            ("/etc/ssl/push/fullchain.pem", cert, 1),
-                            ("/etc/ssl/push/privkey.pem", key, 1),
-                            ("/var/www/push-app", app, 1),
-                            ("/usr/share/push/js", B.CLIENT_DIR, 2)]:
-        if conf.count(old) != count:
-            raise RuntimeError("docs/DEPLOY.md: %r found %d times, not %d" % (old, conf.count(old), count))
-        conf = conf.replace(old, new)
-    return MAIN.replace("@DEPLOY@", conf)
+    conf = B.doc_nginx_block(DEPLOY, "deploy-nginx-conf", [
+        ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % port, 1),
+        ("listen [::]:443 ssl http2;", "", 1),
+        ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % pushd_port, 1),
+        ("/etc/ssl/push/fullchain.pem", cert, 1),
+        ("/etc/ssl/push/privkey.pem", key, 1),
+        ("/var/www/push-app", app, 1),
+        ("/usr/share/push/js", B.CLIENT_DIR, 2)])
+    # nginx's own http { } context around it
+    return B.nginx_main("    include /etc/nginx/mime.types;\n" + conf)
 
 
 def spki_hash(cert):
