@@ -171,6 +171,13 @@ int main(void)
 	/* an idle wheel: the walk calls nobody */
 	CHECK(w.armed == 0 && run_to(&w, clock_now + 3 * N_SLOTS) == 0, "an empty wheel calls nothing");
 
+	/* freed with timers armed: they are forgotten, disarming or arming later is harmless */
+	timer_arm(&w, &a.t, clock_now + 2);
+	timer_arm(&w, &b.t, clock_now + 1000);
 	timer_wheel_free(&w);
+	CHECK(!timer_armed(&a.t) && !timer_armed(&b.t), "freeing the wheel disarms what was armed");
+	timer_disarm(&w, &a.t);
+	timer_arm(&w, &a.t, clock_now + 2);
+	CHECK(!timer_armed(&a.t), "arming on a freed wheel does nothing (ASan: no write to freed slots)");
 	return tap_done();
 }

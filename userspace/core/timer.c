@@ -12,6 +12,8 @@
 
 #include "core/timer.h"
 
+static void timer_unlink(struct timer *t);
+
 int timer_wheel_init(struct timer_wheel *w, uint32_t nslots, uint64_t now)
 {
 	if (nslots < 2)
@@ -26,11 +28,19 @@ int timer_wheel_init(struct timer_wheel *w, uint32_t nslots, uint64_t now)
 	return 0;
 }
 
+/* Forgets every timer still armed first: disarming one later is a no-op. */
 void timer_wheel_free(struct timer_wheel *w)
 {
+	for (uint32_t i = 0; i <= w->nslots; i++) {
+		struct timer **head = i < w->nslots ? &w->slot[i] : &w->far;
+
+		while (*head)
+			timer_unlink(*head);
+	}
 	free(w->slot);
 	w->slot = NULL;
 	w->nslots = 0;
+	w->armed = 0;
 }
 
 static void timer_link(struct timer **head, struct timer *t)
@@ -62,6 +72,8 @@ static void timer_file(struct timer_wheel *w, struct timer *t)
 
 void timer_arm(struct timer_wheel *w, struct timer *t, uint64_t when)
 {
+	if (!w->slot)
+		return;	/* freed: nothing runs any more */
 	if (timer_armed(t)) {
 		timer_unlink(t);
 		w->armed--;

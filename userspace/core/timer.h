@@ -36,7 +36,10 @@ struct timer_wheel {
 /* Sets up a wheel of @nslots (>= 2) slots whose clock reads @now; 0 or -ENOMEM. */
 int timer_wheel_init(struct timer_wheel *w, uint32_t nslots, uint64_t now);
 
-/* Frees the slots; every timer must have been disarmed. */
+/*
+ * Frees the slots.  Timers still armed are disarmed, and arming one on the
+ * freed wheel does nothing: a client going after the hub stopped is safe.
+ */
 void timer_wheel_free(struct timer_wheel *w);
 
 /* A timer never armed (a zeroed one is too). */
