@@ -34,7 +34,9 @@ def main(tap):
         from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
     except ImportError:
         E.skip_all("no python3-websockets for /usr/bin/python3")
-    pd = E.Pushd("--heartbeat", "1")
+    # The raw clients below read frames without answering pings: --ping-misses
+    # high enough that a slow emulator never closes them for it mid-test.
+    pd = E.Pushd("--heartbeat", "1", "--ping-misses", "60")
     dev = E.Device()
     ch = E.unique_channel("wsext")
     path = "/sub/" + ch

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/item.h"
+#include "core/timer.h"
 #include "protocol/chan.h"
 
 struct MHD_Connection;
@@ -32,7 +33,9 @@ enum client_close {
  * A transport.  The HTTP layer calls detect() then open(); the hub calls
  * the rest with its lock held:
  *   deliver()    items were queued (or the history arrived): send them
- *   heartbeat()  once a second, @now in seconds (monotonic)
+ *   heartbeat()  its deadline came (@now, monotonic seconds; a call
+ *                early is harmless): returns the second it wants the
+ *                next call at, 0 for none (hub_rearm() moves it)
  *   close()      cut the client off (it must still be reaped later)
  *   item_len()   bytes an item takes in this transport, for --max-queue
  * open() returns an enum MHD_Result.
@@ -43,7 +46,7 @@ struct push_transport {
 	bool (*detect)(struct MHD_Connection *conn);
 	int (*open)(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls);
 	void (*deliver)(struct client *c);
-	void (*heartbeat)(struct client *c, uint64_t now);
+	uint64_t (*heartbeat)(struct client *c, uint64_t now);
 	void (*close)(struct client *c, enum client_close why);
 	uint32_t (*item_len)(const struct item *it);
 };
@@ -87,6 +90,7 @@ struct client {
 	uint64_t last_id;		/* last id queued or sent (dedupe, long-poll "next") */
 	uint64_t delivered;		/* items written */
 	uint64_t expires;		/* cut off (CLOSE_EXPIRED) at this monotonic second; 0: never */
+	struct timer tm;		/* in the hub's wheel: its next deadline (while registered) */
 
 	/* Queue: a ring of item references, head first. */
 	struct item **q;

@@ -4,13 +4,16 @@
  * each message read from /dev/push (by hub_thread.c) is queued by
  * reference on every subscriber of its channel (channels.c), and recorded
  * for cheap resumes (recent.c).  hub_unlock() then has each touched client
- * deliver everything it got in one write.
+ * deliver everything it got in one write.  Every client's next deadline
+ * (heartbeat, long-poll timeout, pong, token expiry) is a timer in one
+ * wheel (timer.c): the 1 s tick visits only the clients due.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/channels.h"
@@ -21,6 +24,10 @@
 #include "core/hub_thread.h"
 #include "core/recent.h"
 #include "core/replay.h"
+#include "core/timer.h"
+
+/* Slots beyond the longest interval armed often (--heartbeat, --poll-timeout, a WebSocket's close). */
+#define HUB_WHEEL_MIN	64
 
 struct reap {
 	struct reap *next;
@@ -37,6 +44,7 @@ static struct {
 	uint64_t last_id;	/* last id fanned out */
 	uint64_t nclients;
 	struct recent recent;	/* the latest messages fanned out */
+	struct timer_wheel wheel; /* every registered client's next deadline */
 	int histfd;		/* the device reader for history (history.c) */
 	uint64_t epoch;		/* the device's, from PUSH_IOC_INFO (0 before v2) */
 	bool closing;		/* hub_shutdown() began: no new subscriber */
@@ -174,6 +182,7 @@ void hub_unsubscribe(struct client *c)
 		c->next_all->prev_all = c->prev_all;
 	c->prev_all = c->next_all = NULL;
 	replay_forget(c);
+	timer_disarm(&hub.wheel, &c->tm);
 	if (c->flags & CF_DIRTY) {
 		for (struct client **pp = &hub.dirty; *pp; pp = &(*pp)->next_dirty)
 			if (*pp == c) {
@@ -218,6 +227,8 @@ int hub_register(struct client *c, const struct sub_request *req)
 	hub.all = c;
 	c->expires = req->expires;
 	c->flags |= CF_REGISTERED;
+	/* a first visit at the next tick: heartbeat() says when it wants the next */
+	timer_arm(&hub.wheel, &c->tm, hub.wheel.now + 1);
 	hub.nclients++;
 	stat_add(&pushd_stats.t[c->t->kind].conns, 1);
 	stat_add(&pushd_stats.t[c->t->kind].conns_total, 1);
@@ -311,6 +322,41 @@ void hub_fanout(struct item **items, size_t n, bool lost)
 
 static unsigned int (*hub_tick_hook)(uint64_t now);
 
+/* A token's expiry comes first, unless the client is already on its way out. */
+static uint64_t hub_deadline(const struct client *c, uint64_t when)
+{
+	if (c->expires && !(c->flags & CF_CLOSING) && (!when || c->expires < when))
+		return c->expires;
+	return when;
+}
+
+void hub_rearm(struct client *c, uint64_t when)
+{
+	if (!(c->flags & CF_REGISTERED))
+		return;
+	when = hub_deadline(c, when);
+	if (!when)
+		timer_disarm(&hub.wheel, &c->tm);
+	else if (!timer_armed(&c->tm) || c->tm.when != when)
+		timer_arm(&hub.wheel, &c->tm, when);
+}
+
+/* A client's deadline came (lock held): cut it off if its token expired, else its heartbeat(). */
+static void hub_due(struct timer *t, void *arg)
+{
+	struct client *c = (struct client *)((char *)t - offsetof(struct client, tm));
+	uint64_t now = hub.wheel.now, next;
+
+	(void)arg;
+	if (c->expires && now >= c->expires && !(c->flags & CF_CLOSING)) {
+		hub_cut(c, CLOSE_EXPIRED);
+		next = now + 1;	/* its transport's heartbeat() sees the goodbye through */
+	} else {
+		next = c->t->heartbeat(c, now);
+	}
+	hub_rearm(c, next);
+}
+
 void hub_on_tick(unsigned int (*fn)(uint64_t now))
 {
 	hub_tick_hook = fn;
@@ -321,14 +367,12 @@ void hub_tick(uint64_t now)
 	uint64_t qmax = 0;
 
 	hub_lock();
-	for (struct client *c = hub.all; c; c = c->next_all) {
-		if (c->expires && now >= c->expires && !(c->flags & CF_CLOSING))
-			hub_cut(c, CLOSE_EXPIRED);
-		else
-			c->t->heartbeat(c, now);
-		if (c->qbytes > qmax)
-			qmax = c->qbytes;
-	}
+	timer_advance(&hub.wheel, now, hub_due, NULL);
+	/* the largest queue: a walk only while something is queued at all */
+	if (atomic_load_explicit(&pushd_stats.q_items, memory_order_relaxed))
+		for (struct client *c = hub.all; c; c = c->next_all)
+			if (c->qbytes > qmax)
+				qmax = c->qbytes;
 	atomic_store_explicit(&hub_pub.q_max, qmax, memory_order_relaxed);
 	hub_unlock();
 	if (hub_tick_hook)
@@ -340,8 +384,15 @@ void hub_tick(uint64_t now)
 int hub_init(int devfd, int histfd)
 {
 	struct push_info info = { 0 };
+	unsigned int span = pushd_cfg.heartbeat > pushd_cfg.poll_timeout ? pushd_cfg.heartbeat
+									 : pushd_cfg.poll_timeout;
+	struct timespec ts;
 	off_t pos;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (timer_wheel_init(&hub.wheel, span + 2 > HUB_WHEEL_MIN ? span + 2 : HUB_WHEEL_MIN,
+			     (uint64_t)ts.tv_sec))
+		return -ENOMEM;
 	hub.histfd = histfd;
 	if (ioctl(devfd, PUSH_IOC_INFO, &info) == 0 && info.max_msg_size)
 		pushd_cfg.max_msg_size = info.max_msg_size;
@@ -405,4 +456,5 @@ void hub_stop(void)
 	recent_reset(&hub.recent, 0);
 	chan_table_free(&hub.chans);
 	history_cache_clear();
+	timer_wheel_free(&hub.wheel);
 }

@@ -4,8 +4,9 @@
  * each message once (item.h) and queues a reference to it on every client
  * subscribed to its channel, then lets each touched client's transport
  * deliver its whole backlog at once.  The same thread runs a 1 s tick
- * (heartbeats, long-poll timeouts) and an epoll set for sockets the
- * transports drive themselves (WebSocket).
+ * that visits the clients whose deadline came (heartbeats, long-poll
+ * timeouts, pong deadlines, token expiry: a timer wheel, timer.h) and an
+ * epoll set for sockets the transports drive themselves (WebSocket).
  *
  * hub.c holds the clients, their queues and the fan-out, hub_thread.c the
  * thread, channels.c the channel table, recent.c the record of the latest
@@ -62,6 +63,13 @@ void hub_queue(struct client *c, struct item *it);
 
 /* Cuts @c off (lock held): it leaves its channels, its transport says why. */
 void hub_cut_off(struct client *c, enum client_close why);
+
+/*
+ * Moves @c's next heartbeat() call to second @when (lock held), or to its
+ * token's expiry if that comes first; 0: none but the expiry.  A no-op for
+ * a client no longer registered.
+ */
+void hub_rearm(struct client *c, uint64_t when);
 
 /* Marks @c for delivery at hub_unlock() (lock held). */
 void hub_mark_dirty(struct client *c);

@@ -26,7 +26,7 @@ void hub_thread_stop(void);
  */
 void hub_fanout(struct item **items, size_t n, bool lost);
 
-/* hub.c, on the hub's thread, lock not held: every client's heartbeat(), @now in seconds. */
+/* hub.c, on the hub's thread, lock not held: the heartbeat() of every client due by @now (seconds). */
 void hub_tick(uint64_t now);
 
 #endif

@@ -191,6 +191,7 @@ static int lp_open(struct MHD_Connection *conn, const struct sub_request *req, v
 	lp->conn = conn;
 	lp->ctx.again = lp_again;
 	lp->ctx.done = lp_done;
+	lp->deadline = lp_now() + pushd_cfg.poll_timeout;
 	err = hub_subscribe(&lp->c, req);
 	if (err) {
 		free(lp);
@@ -203,7 +204,6 @@ static int lp_open(struct MHD_Connection *conn, const struct sub_request *req, v
 		hub_unlock();
 		return lp_answer(lp);
 	}
-	lp->deadline = lp_now() + pushd_cfg.poll_timeout;
 	longpoll_hup_start(&lp->hup, &lp->c);
 	longpoll_wait(&lp->c, conn);
 	hub_unlock();
@@ -217,12 +217,14 @@ static void lp_deliver(struct client *c)
 	longpoll_wake(c, lp->conn);
 }
 
-static void lp_heartbeat(struct client *c, uint64_t now)
+static uint64_t lp_heartbeat(struct client *c, uint64_t now)
 {
 	struct lp_client *lp = (struct lp_client *)c;
 
-	if (now >= lp->deadline)
-		longpoll_wake(c, lp->conn);
+	if (now < lp->deadline)
+		return lp->deadline;
+	longpoll_wake(c, lp->conn);
+	return now + 1;	/* until it has answered and left */
 }
 
 static void lp_close(struct client *c, enum client_close why)

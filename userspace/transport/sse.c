@@ -140,7 +140,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		probe_count_delivered(c->fd, items);
 	}
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_SSE].bytes_out, off);
-	if (!off) {
+	if (off) {
+		/* it sent something: no heartbeat before another interval without */
+		s->next_hb = sse_now() + pushd_cfg.heartbeat;
+		hub_rearm(c, s->next_hb);
+	} else {
 		if ((c->flags & CF_DONE) || ((c->flags & CF_CLOSING) && !c->qlen)) {
 			hub_unlock();
 			return MHD_CONTENT_READER_END_OF_STREAM;
@@ -203,14 +207,15 @@ static void sse_deliver(struct client *c)
 	longpoll_wake(c, ((struct sse_client *)c)->conn);
 }
 
-static void sse_heartbeat(struct client *c, uint64_t now)
+static uint64_t sse_heartbeat(struct client *c, uint64_t now)
 {
 	struct sse_client *s = (struct sse_client *)c;
 
 	if (now < s->next_hb)
-		return;
+		return s->next_hb;
 	s->next_hb = now + pushd_cfg.heartbeat;
 	hub_queue(c, &sse_hb);
+	return s->next_hb;
 }
 
 static void sse_close(struct client *c, enum client_close why)

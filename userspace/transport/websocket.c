@@ -32,6 +32,7 @@
 #include "push/probe_tag.h"
 #include "transport/mhd.h"
 #include "transport/transport.h"
+#include "transport/ws_handshake.h"
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
@@ -50,6 +51,7 @@ struct ws_client {
 	struct hub_watch w;
 	struct MHD_UpgradeResponseHandle *urh;
 	uint64_t next_ping;		/* monotonic seconds */
+	uint64_t hb_delivered;		/* c.delivered at the last heartbeat due */
 	uint64_t close_by;		/* when closing: give up waiting at, unless... */
 	uint64_t close_last;		/* ...it made progress: the latest deadline */
 	int outq;			/* unacked bytes in the socket at the last check */
@@ -393,6 +395,7 @@ static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 		wc->outq = 0;
 	wc->sent_mark = wc->sent;
 	ws_send_ctrl(wc, close_item);
+	hub_rearm(c, wc->close_by);
 }
 
 static void ws_feed(struct ws_client *wc, const uint8_t *in, size_t len)
@@ -466,37 +469,7 @@ static void ws_io(struct hub_watch *w, uint32_t events)
 		hub_mark_dirty(&wc->c);
 }
 
-/*
- * The request between the 101 being queued and the upgrade: MHD keeps it in
- * con_cls and tells us when the request is over, so a client that leaves
- * before the upgrade leaks nothing.  The upgrade takes the channel list.
- */
-struct ws_pending {
-	struct http_ctx ctx;
-	struct sub_request *req;
-	bool v1;
-	struct ws_deflate_params dp;
-};
-
-static enum MHD_Result ws_pending_again(struct http_ctx *ctx, struct MHD_Connection *conn,
-					const char *upload, size_t *upload_size)
-{
-	(void)ctx;
-	(void)conn;
-	(void)upload;
-	*upload_size = 0;
-	return MHD_YES;
-}
-
-static void ws_pending_done(struct http_ctx *ctx)
-{
-	struct ws_pending *p = (struct ws_pending *)ctx;
-
-	free(p->req);
-	free(p);
-}
-
-static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 			const char *extra_in, size_t extra_in_size, MHD_socket sock,
 			struct MHD_UpgradeResponseHandle *urh)
 {
@@ -564,82 +537,28 @@ static void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 	hub_unlock();
 }
 
-static int ws_open(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls)
+/* The next second ws_heartbeat() is due at: 0 once dead. */
+static uint64_t ws_next_due(const struct ws_client *wc)
 {
-	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
-	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-	char accept[WS_ACCEPT_LEN + 1], list[1024], ext_resp[WS_EXT_RESPONSE_MAX];
-	struct ws_deflate_params dp;
-	struct ws_pending *pending;
-	const char *protos;
-	bool over;
-	int v1;
-	struct sub_request *copy;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	if (!http_header_has(conn, MHD_HTTP_HEADER_CONNECTION, "upgrade"))
-		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: Connection: Upgrade missing");
-	if (!ver || strcmp(ver, "13")) {
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		if (!r)
-			return MHD_NO;
-		MHD_add_response_header(r, "Sec-WebSocket-Version", "13");
-		ret = MHD_queue_response(conn, MHD_HTTP_UPGRADE_REQUIRED, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	if (!key || ws_accept_key(key, accept))
-		return http_text(conn, MHD_HTTP_BAD_REQUEST, "websocket: bad Sec-WebSocket-Key");
-
-	/* A subprotocol asked for and not echoed fails the handshake anyway: say why. */
-	protos = http_header_list(conn, "Sec-WebSocket-Protocol", list, sizeof(list), &over);
-	v1 = over ? -1 : ws_pick_subprotocol(protos, WS_SUBPROTOCOL);
-	if (v1 < 0)
-		return http_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "websocket: unknown subprotocol in Sec-WebSocket-Protocol: "
-				 "pushd speaks " WS_SUBPROTOCOL " (or none)");
-	ws_deflate_negotiate(http_header_list(conn, "Sec-WebSocket-Extensions", list, sizeof(list),
-					      &over), &dp, ext_resp);
-
-	pending = calloc(1, sizeof(*pending));
-	copy = malloc(sizeof(*copy));
-	if (!pending || !copy) {
-		free(pending);
-		free(copy);
-		return MHD_NO;
-	}
-	*copy = *req;
-	pending->ctx.again = ws_pending_again;
-	pending->ctx.done = ws_pending_done;
-	pending->ctx.upgrade = true;
-	pending->req = copy;
-	pending->v1 = v1 > 0;
-	pending->dp = dp;
-	*con_cls = &pending->ctx;
-	r = MHD_create_response_for_upgrade(ws_upgraded, NULL);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
-	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
-	if (v1 > 0)
-		MHD_add_response_header(r, "Sec-WebSocket-Protocol", WS_SUBPROTOCOL);
-	if (dp.on)
-		MHD_add_response_header(r, "Sec-WebSocket-Extensions", ext_resp);
-	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (wc->c.flags & CF_DONE)
+		return 0;
+	return wc->c.flags & CF_CLOSING ? wc->close_by : wc->next_ping;
 }
 
-static void ws_heartbeat(struct client *c, uint64_t now)
+/*
+ * Due every --heartbeat: a ping (and push.v1's hb), unless messages went
+ * out since the last one and the peer's TCP took them all (nothing left
+ * in the socket) with no ping outstanding: traffic proves the connection.
+ * Data it does not take keeps the pings, and --ping-misses, going.
+ */
+static uint64_t ws_heartbeat(struct client *c, uint64_t now)
 {
 	struct ws_client *wc = (struct ws_client *)c;
+	int outq = 0;
 
 	if (c->flags & CF_CLOSING) {
-		int outq = 0;
-
 		if (now < wc->close_by)
-			return;
+			return ws_next_due(wc);
 		/*
 		 * The close frame waits behind what the socket holds; a client
 		 * still draining that (a slow reader told to stop: the socket's
@@ -652,33 +571,37 @@ static void ws_heartbeat(struct client *c, uint64_t now)
 			wc->outq = outq;
 			wc->sent_mark = wc->sent;
 			wc->close_by = now + WS_CLOSE_WAIT;
-			return;
+			return ws_next_due(wc);
 		}
 		ws_kill(wc);
-		return;
+		return 0;
 	}
 	if (now < wc->next_ping)
-		return;
+		return wc->next_ping;
 	wc->next_ping = now + pushd_cfg.heartbeat;
+	bool active = c->delivered != wc->hb_delivered && !wc->unanswered && !c->qlen;
+
+	wc->hb_delivered = c->delivered;
+	if ((active || wc->unanswered >= pushd_cfg.pong_misses) && ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+		outq = 0;
+	if (active && !outq)
+		return wc->next_ping;
 	/* a peer that answers no ping for --ping-misses heartbeats is dead or stalled */
 	if (wc->unanswered >= pushd_cfg.pong_misses) {
-		int outq = 0;
-
-		if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
-			outq = 0;
 		if (wc->out_blocked || c->qlen || outq > 0) {
 			/* what we sent is not taken: it does not read, a slow consumer */
 			hub_cut_off(c, CLOSE_SLOW);
-			return;
+			return ws_next_due(wc);
 		}
 		stat_add(&pushd_stats.ws_no_pong, 1);
 		ws_begin_close(wc, ws_close_init(&ws_close_nopong, WS_CLOSE_POLICY, "no pong"));
-		return;
+		return ws_next_due(wc);
 	}
 	wc->unanswered++;
 	hub_queue(c, &ws_ping);
 	if (wc->v1)
 		hub_queue(c, &ws_hb);
+	return ws_next_due(wc);
 }
 
 static void ws_close(struct client *c, enum client_close why)
