@@ -31,6 +31,8 @@
 #define PUSH_GAP_RECORD	(sizeof(struct push_record) + sizeof(struct push_gap))
 /* Upper bound of the descriptor array, whatever ring_size says. */
 #define PUSH_MAX_DESCS	BIT(22)
+/* Ids stay below this (lseek() takes an id as a loff_t). */
+#define PUSH_ID_MAX	((u64)S64_MAX)
 /* Most devices (module parameter devices). */
 #define PUSH_MAX_DEVICES	16
 
@@ -234,8 +236,9 @@ void push_chan_exit(struct push_dev *dev);
 
 /* push_ring.c */
 int push_publish(struct push_dev *dev, struct push_chan *chan,
-		 const void *data, u32 data_len, u64 write_ns,
+		 const void *data, u32 data_len, u64 write_ns, u64 want,
 		 struct push_publish *out);
+int push_set_epoch(struct push_dev *dev, u64 epoch);
 void push_snapshot(struct push_dev *dev, const struct push_filter_set *f,
 		   u64 *oldest, u64 *next, u64 *evicted);
 int push_count_before(struct push_dev *dev, const struct push_filter_set *f,

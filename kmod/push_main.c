@@ -23,6 +23,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -92,7 +93,7 @@ static void push_payload_free(void *buf, void *stack)
 /* Publishes @len bytes at @data (kernel memory) on channel @name. */
 static int push_publish_kernel(struct push_dev *dev, const char *name,
 			       size_t name_len, const void *data, u32 len,
-			       u64 write_ns, bool nowait,
+			       u64 write_ns, bool nowait, u64 want,
 			       struct push_publish *out)
 {
 	struct push_chan *chan;
@@ -101,7 +102,7 @@ static int push_publish_kernel(struct push_dev *dev, const char *name,
 	chan = push_chan_get(dev, name, name_len, true, nowait);
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);
-	ret = push_publish(dev, chan, data, len, write_ns, out);
+	ret = push_publish(dev, chan, data, len, write_ns, want, out);
 	push_chan_put(dev, chan);
 	return ret;
 }
@@ -166,7 +167,7 @@ static ssize_t push_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (!len || len > dev->max_msg_size)
 		goto out_free;
 	ret = push_publish_kernel(dev, name, name_len, buf, len, write_ns,
-				  nowait, &out);
+				  nowait, 0, &out);
 	if (ret)
 		goto out_free;
 	push_payload_free(buf, stack);
@@ -180,8 +181,12 @@ out_reject:
 	return ret;
 }
 
+/*
+ * PUSH_IOC_PUBLISH, and PUSH_IOC_PUBLISH_ID (@with_id): the id (and a
+ * nonzero time_ns) come from the caller, the cluster bridge.
+ */
 static long push_ioctl_publish(struct push_dev *dev,
-			       struct push_publish __user *argp)
+			       struct push_publish __user *argp, bool with_id)
 {
 	u8 stack[PUSH_STACK_PAYLOAD] __aligned(8);
 	u64 write_ns = ktime_get_ns();
@@ -197,6 +202,8 @@ static long push_ioctl_publish(struct push_dev *dev,
 	if (pub.flags || pub.reserved || !pub.data_len ||
 	    !push_chan_name_valid(pub.channel, pub.chan_len))
 		goto out_reject;
+	if (with_id && (!pub.id || pub.id >= PUSH_ID_MAX))
+		goto out_reject;
 	ret = -EMSGSIZE;
 	if (pub.data_len > dev->max_msg_size)
 		goto out_reject;
@@ -208,7 +215,8 @@ static long push_ioctl_publish(struct push_dev *dev,
 	if (copy_from_user(buf, u64_to_user_ptr(pub.data), pub.data_len))
 		goto out_free;
 	ret = push_publish_kernel(dev, pub.channel, pub.chan_len, buf,
-				  pub.data_len, write_ns, false, &pub);
+				  pub.data_len, write_ns, false,
+				  with_id ? pub.id : 0, &pub);
 	if (ret)
 		goto out_free;
 	push_payload_free(buf, stack);
@@ -240,9 +248,10 @@ static long push_ioctl_info(struct push_dev *dev, struct push_info __user *argp)
 	info.ring_size = dev->ring_size;
 	info.max_msg_size = dev->max_msg_size;
 	info.channels = atomic_read(&dev->nchans);
-	info.epoch = dev->epoch;
+	info.epoch = READ_ONCE(dev->epoch);
 	info.version = PUSH_ABI_VERSION;
-	info.features = PUSH_FEAT_EPOCH | PUSH_FEAT_MMAP | PUSH_FEAT_PUB_EBADF;
+	info.features = PUSH_FEAT_EPOCH | PUSH_FEAT_MMAP | PUSH_FEAT_PUB_EBADF |
+			PUSH_FEAT_PUBLISH_ID;
 	info.mmap_size = PAGE_SIZE + dev->ring_size;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -275,6 +284,22 @@ static long push_ioctl_chan_info(struct push_dev *dev,
 	return copy_to_user(argp, &ci, sizeof(ci)) ? -EFAULT : 0;
 }
 
+static long push_ioctl_set_epoch(struct file *file, struct push_dev *dev,
+				 u64 __user *argp)
+{
+	u64 epoch;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(epoch, argp))
+		return -EFAULT;
+	if (!epoch)
+		return -EINVAL;
+	return push_set_epoch(dev, epoch);
+}
+
 static long push_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct push_dev *dev = push_file_dev(file);
@@ -284,7 +309,15 @@ static long push_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PUSH_IOC_PUBLISH:
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
-		return push_ioctl_publish(dev, argp);
+		return push_ioctl_publish(dev, argp, false);
+	case PUSH_IOC_PUBLISH_ID:
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return push_ioctl_publish(dev, argp, true);
+	case PUSH_IOC_SET_EPOCH:
+		return push_ioctl_set_epoch(file, dev, argp);
 	case PUSH_IOC_SET_FILTER:
 		if (!(file->f_mode & FMODE_READ))
 			return -EBADF;

@@ -62,7 +62,7 @@ static u64 push_stat_value(struct push_dev *dev, enum push_stat which)
 	case PUSH_STAT_NEXT_ID:
 		return READ_ONCE(hdr->next_id);
 	case PUSH_STAT_EPOCH:
-		return dev->epoch;
+		return READ_ONCE(dev->epoch);
 	case PUSH_STAT_VERSION:
 		return PUSH_ABI_VERSION;
 	case PUSH_STAT_RING_USED:

@@ -40,6 +40,7 @@
 #define PUSH_FEAT_EPOCH		0x1U	/* push_info.epoch is set */
 #define PUSH_FEAT_MMAP		0x2U	/* mmap() of the history */
 #define PUSH_FEAT_PUB_EBADF	0x4U	/* PUBLISH needs FMODE_WRITE */
+#define PUSH_FEAT_PUBLISH_ID	0x8U	/* PUSH_IOC_PUBLISH_ID, PUSH_IOC_SET_EPOCH */
 
 /**
  * struct push_record - header of each record returned by read()
@@ -83,10 +84,12 @@ struct push_gap {
 };
 
 /**
- * struct push_publish - argument of PUSH_IOC_PUBLISH
+ * struct push_publish - argument of PUSH_IOC_PUBLISH and PUSH_IOC_PUBLISH_ID
  * @data:     user address of the payload (any bytes), as a __u64.
- * @id:       out: the id the message was given.
- * @time_ns:  out: its CLOCK_REALTIME timestamp.
+ * @id:       out: the id the message was given.  PUBLISH_ID: in, the id
+ *            to give it, at least PUSH_IOC_INFO's next_id, below 2^63.
+ * @time_ns:  out: its CLOCK_REALTIME timestamp.  PUBLISH_ID: in, the
+ *            timestamp to record (0: now).
  * @data_len: payload bytes, 1..max_msg_size.
  * @chan_len: bytes used in @channel, 1..PUSH_CHANNEL_MAX.
  * @flags:    must be 0.
@@ -231,5 +234,20 @@ struct push_chan_info {
 #define PUSH_IOC_INFO		_IOR(PUSH_IOC_MAGIC, 3, struct push_info)
 /* Read one channel's state. Errors: EINVAL (bad name), ENOENT (never published), EFAULT. */
 #define PUSH_IOC_CHAN_INFO	_IOWR(PUSH_IOC_MAGIC, 4, struct push_chan_info)
+
+/*
+ * Publish one message with a given id (the cluster bridge: the stream's
+ * sequence).  Ids skipped are lost: retained messages are evicted and
+ * readers get one gap (docs/ABI.txt, "Cluster").  Needs CAP_SYS_ADMIN and
+ * a file opened for writing.  Errors: as PUBLISH, EPERM, and EINVAL also
+ * for an id of 0, of 2^63 or more, or below next_id.
+ */
+#define PUSH_IOC_PUBLISH_ID	_IOWR(PUSH_IOC_MAGIC, 5, struct push_publish)
+/*
+ * Set the epoch (a __u64, nonzero), while no id was ever given.  Needs
+ * CAP_SYS_ADMIN and a file opened for writing.  Errors: EBADF, EPERM,
+ * EINVAL (0), EBUSY (ids given and a different epoch), EFAULT.
+ */
+#define PUSH_IOC_SET_EPOCH	_IOW(PUSH_IOC_MAGIC, 6, __u64)
 
 #endif /* _UAPI_LINUX_PUSH_H */
