@@ -17,7 +17,7 @@
  * it before); the rest uses /dev/push.  This boot's own parameters give
  * an index of 4096 entries (131072 / 40, rounded up to a power of two).
  *
- * vm-params: ring_size=131072 max_msg_size=4096 devices=2
+ * vm-params: ring_size=131072 max_msg_size=4096 devices=3 ingress_size=16384
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -69,7 +69,7 @@ TEST(epoch)
 
 	fd = open(PUSH1_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		SKIP(return, "no %s (load with devices=2)", PUSH1_DEV);
+		SKIP(return, "no %s (load with devices=3)", PUSH1_DEV);
 	ASSERT_EQ(0, push_get_info(fd, &info));
 	ASSERT_EQ(1, info.next_id);
 	ASSERT_NE(0, info.features & PUSH_FEAT_PUBLISH_ID);

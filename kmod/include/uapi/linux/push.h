@@ -41,6 +41,7 @@
 #define PUSH_FEAT_MMAP		0x2U	/* mmap() of the history */
 #define PUSH_FEAT_PUB_EBADF	0x4U	/* PUBLISH needs FMODE_WRITE */
 #define PUSH_FEAT_PUBLISH_ID	0x8U	/* PUSH_IOC_PUBLISH_ID, PUSH_IOC_SET_EPOCH */
+#define PUSH_FEAT_INGRESS	0x10U	/* cluster mode, the ingress node */
 
 /**
  * struct push_record - header of each record returned by read()
@@ -218,6 +219,31 @@ struct push_chan_info {
 	__u8 channel[PUSH_CHANNEL_MAX];
 };
 
+/**
+ * struct push_ingress_info - result of PUSH_IOC_INGRESS_INFO (cluster mode)
+ * @epoch:     random, nonzero, chosen at load: with a seq, the
+ *             Nats-Msg-Id "<epoch>-<seq>" of a queued message.
+ * @next_seq:  local sequence number the next queued publish gets (from 1).
+ * @acked:     highest seq acknowledged (PUSH_IOC_INGRESS_ACK).
+ * @queued:    entries queued and not acknowledged.
+ * @bytes:     their record bytes.
+ * @max_bytes: the bound (module parameter ingress_size).
+ * @oldest_ns: CLOCK_REALTIME of the oldest queued entry, 0 if none.
+ * @cluster:   1 in cluster mode.
+ * @opened:    1 while the ingress node is open.
+ */
+struct push_ingress_info {
+	__u64 epoch;
+	__u64 next_seq;
+	__u64 acked;
+	__u64 queued;
+	__u64 bytes;
+	__u64 max_bytes;
+	__u64 oldest_ns;
+	__u32 cluster;
+	__u32 opened;
+};
+
 #define PUSH_IOC_MAGIC		'P'
 /*
  * Publish one message.  Needs a file opened for writing.
@@ -249,5 +275,20 @@ struct push_chan_info {
  * EINVAL (0), EBUSY (ids given and a different epoch), EFAULT.
  */
 #define PUSH_IOC_SET_EPOCH	_IOW(PUSH_IOC_MAGIC, 6, __u64)
+
+/*
+ * Cluster mode on (1) or off (0): local publishes go to the ingress queue.
+ * Needs CAP_SYS_ADMIN and a file opened for writing, or the ingress node.
+ * Errors: EBADF, EPERM, EINVAL (not 0 or 1), EBUSY (off while entries are
+ * queued), EFAULT.
+ */
+#define PUSH_IOC_SET_CLUSTER	_IOW(PUSH_IOC_MAGIC, 7, __u32)
+/*
+ * Ingress node only: release the queued entries up to this seq (a __u64).
+ * Errors: EINVAL (a seq not read yet), EFAULT.
+ */
+#define PUSH_IOC_INGRESS_ACK	_IOW(PUSH_IOC_MAGIC, 8, __u64)
+/* The ingress queue's state, on /dev/push or its ingress node. */
+#define PUSH_IOC_INGRESS_INFO	_IOR(PUSH_IOC_MAGIC, 9, struct push_ingress_info)
 
 #endif /* _UAPI_LINUX_PUSH_H */
