@@ -17,7 +17,9 @@
  * queued until acknowledged: closing the ingress node only rewinds its
  * read position to the oldest unacknowledged entry, so a restarted bridge
  * forwards again whatever it had not acknowledged (the stream drops the
- * duplicates by their Nats-Msg-Id).
+ * duplicates by their Nats-Msg-Id).  While anything is queued the queue
+ * holds a reference to the module, so rmmod fails (EBUSY) rather than
+ * drop accepted messages.
  *
  * Locks: push_ingress.lock (a spinlock) guards the list, the counters and
  * the read position; it is held only for list operations, never while
@@ -27,6 +29,7 @@
  */
 
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -116,6 +119,9 @@ int push_ingress_publish(struct push_dev *dev, const char *name,
 		return 1;
 	}
 	m->rec.id = in->next_seq++;
+	/* While anything is queued, rmmod would lose it: EBUSY instead. */
+	if (!in->queued)
+		__module_get(THIS_MODULE);
 	list_add_tail(&m->node, &in->queue);
 	if (!in->unread)
 		in->unread = m;
@@ -179,6 +185,7 @@ static long push_ingress_ack(struct push_dev *dev, u64 __user *argp)
 	struct push_ingress *in = &dev->ingress;
 	struct push_ingress_msg *m, *tmp;
 	LIST_HEAD(done);
+	bool had, put = false;
 	u64 seq;
 	int ret = 0;
 
@@ -190,6 +197,7 @@ static long push_ingress_ack(struct push_dev *dev, u64 __user *argp)
 	if (seq >= (in->unread ? in->unread->rec.id : in->next_seq)) {
 		ret = -EINVAL;
 	} else {
+		had = in->queued;
 		list_for_each_entry_safe(m, tmp, &in->queue, node) {
 			if (m->rec.id > seq)
 				break;
@@ -199,8 +207,11 @@ static long push_ingress_ack(struct push_dev *dev, u64 __user *argp)
 		}
 		if (seq > in->acked)
 			in->acked = seq;
+		put = had && !in->queued;
 	}
 	spin_unlock(&in->lock);
+	if (put)
+		module_put(THIS_MODULE);
 	mutex_unlock(&in->rlock);
 	list_for_each_entry_safe(m, tmp, &done, node)
 		kfree(m);

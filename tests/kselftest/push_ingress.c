@@ -13,6 +13,7 @@
  *   - bounded: a full queue gives EAGAIN with O_NONBLOCK (write and
  *     PUBLISH), and a blocking write sleeps until an ACK makes room, then
  *     is queued after the others; nothing accepted is lost;
+ *   - while entries are queued the module cannot be unloaded (refcnt);
  *   - unprivileged: SET_CLUSTER EPERM, the ingress node EACCES.
  *
  * Uses /dev/push2 only (push_cluster shares this boot: same vm-params).
@@ -287,6 +288,36 @@ TEST(bounded)
 	close(ing);
 	close(blk);
 	close(fd);
+}
+
+/* Queued entries keep the module loaded: rmmod would drop them. */
+TEST(pins_module)
+{
+	char buf[BUF_SIZE];
+	struct push_msg m[4];
+	int64_t base, seq;
+	int fd, ing;
+
+	base = push_read_u64("/sys/module/push/refcnt");
+	ASSERT_LE(0, base);
+	fd = open2(O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_cluster(fd, 1));
+	ASSERT_EQ(6, push_write_str(fd, "@p pin"));
+	ASSERT_EQ(6, push_write_str(fd, "@p two"));
+	close(fd);
+	ASSERT_EQ(base + 1, push_read_u64("/sys/module/push/refcnt"));
+	ing = open(ING2, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, ing);
+	ASSERT_EQ(2, push_read_msgs(ing, buf, sizeof(buf), m, 4));
+	seq = m[0].id;
+	ASSERT_EQ(0, ack(ing, seq));
+	ASSERT_EQ(base + 2, push_read_u64("/sys/module/push/refcnt"));
+	ASSERT_EQ(0, ack(ing, seq + 1));
+	ASSERT_EQ(base + 1, push_read_u64("/sys/module/push/refcnt"));
+	ASSERT_EQ(0, set_cluster(ing, 0));
+	close(ing);
+	ASSERT_EQ(base, push_read_u64("/sys/module/push/refcnt"));
 }
 
 TEST(unprivileged)
