@@ -295,6 +295,8 @@ long push_cluster_ioctl(struct push_dev *dev, unsigned int cmd,
 int push_ingress_publish(struct push_dev *dev, const char *name,
 			 size_t name_len, const void *data, u32 len,
 			 bool nonblock, struct push_publish *out);
+bool push_ingress_poll_room(struct push_dev *dev, struct file *file,
+			    poll_table *wait);
 int push_ingress_set_cluster(struct push_dev *dev, u32 on);
 long push_ingress_info(struct push_dev *dev,
 		       struct push_ingress_info __user *argp);

@@ -138,6 +138,24 @@ out_free:
 	return ret;
 }
 
+/*
+ * For poll() on the device: false in cluster mode while a message of
+ * max_msg_size on the longest channel name would not fit the queue, so
+ * that EPOLLOUT promises that a write will not get EAGAIN (unless another
+ * writer takes the room first).  Registers on wait_space, which ACK wakes.
+ */
+bool push_ingress_poll_room(struct push_dev *dev, struct file *file,
+			    poll_table *wait)
+{
+	struct push_ingress *in = &dev->ingress;
+	u32 max = push_record_size(PUSH_CHANNEL_MAX, dev->max_msg_size);
+
+	if (!READ_ONCE(in->cluster))
+		return true;
+	poll_wait(file, &in->wait_space, wait);
+	return READ_ONCE(in->bytes) + max <= in->max_bytes;
+}
+
 /* PUSH_IOC_SET_CLUSTER: 1 on, 0 off (only while nothing is queued). */
 int push_ingress_set_cluster(struct push_dev *dev, u32 on)
 {

@@ -11,8 +11,9 @@
  *     ACK only of what was read (EINVAL), unacknowledged entries read
  *     again after a reopen; SET_CLUSTER 0 is EBUSY while entries wait;
  *   - bounded: a full queue gives EAGAIN with O_NONBLOCK (write and
- *     PUBLISH), and a blocking write sleeps until an ACK makes room, then
- *     is queued after the others; nothing accepted is lost;
+ *     PUBLISH), poll() stops reporting POLLOUT, and a blocking write
+ *     sleeps until an ACK makes room, then is queued after the others;
+ *     nothing accepted is lost; sysfs cluster, ingress_queued/bytes;
  *   - while entries are queued the module cannot be unloaded (refcnt);
  *   - unprivileged: SET_CLUSTER EPERM, the ingress node EACCES.
  *
@@ -22,6 +23,7 @@
  *
  * vm-params: ring_size=131072 max_msg_size=4096 devices=3 ingress_size=16384
  */
+#include <poll.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -35,6 +37,15 @@
 #define BUF_SIZE	(64 << 10)
 #define BIG		4000
 #define BIG_REC		4040
+#define STATS2		"/sys/class/misc/push2/stats/"
+
+/* poll() of @fd for writing, without waiting: 1 writable, 0 not. */
+static int writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
 
 static int ingress_info(int fd, struct push_ingress_info *ii)
 {
@@ -224,14 +235,27 @@ TEST(bounded)
 	ASSERT_LE(0, ing);
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "@f ", 3);
+	ASSERT_EQ(1, writable(fd));
 	ASSERT_EQ(0, set_cluster(fd, 1));
+	ASSERT_EQ(1, push_read_u64(STATS2 "cluster"));
 	ASSERT_EQ(0, ingress_info(ing, &ii));
 	s = ii.next_seq;
-	rejected = push_read_u64("/sys/class/misc/push2/stats/rejected");
-	for (i = 0; i < 4; i++) {
+	ASSERT_EQ(1, writable(fd));
+	for (i = 0; i < 3; i++) {
 		big[3] = 'a' + i;
 		ASSERT_EQ(3 + BIG, write(fd, big, 3 + BIG));
 	}
+	/* 3 * 4040 + 4192 (the largest record) <= 16384: writable. */
+	ASSERT_EQ(1, writable(fd));
+	ASSERT_EQ(3, push_read_u64(STATS2 "ingress_queued"));
+	ASSERT_EQ(3 * BIG_REC, push_read_u64(STATS2 "ingress_bytes"));
+	rejected = push_read_u64("/sys/class/misc/push2/stats/rejected");
+	for (i = 3; i < 4; i++) {
+		big[3] = 'a' + i;
+		ASSERT_EQ(3 + BIG, write(fd, big, 3 + BIG));
+	}
+	/* 4 * 4040 + 4192 > 16384: no longer. */
+	ASSERT_EQ(0, writable(fd));
 	ASSERT_EQ(-1, write(fd, big, 3 + BIG));
 	ASSERT_EQ(EAGAIN, errno);
 	memset(&p, 0, sizeof(p));
@@ -280,11 +304,15 @@ TEST(bounded)
 	ASSERT_EQ(s + 5, m[4].id);
 	ASSERT_STREQ("g", m[4].chan);
 	ASSERT_EQ(BIG - 1, m[4].len);
+	ASSERT_EQ(0, writable(fd));
 	ASSERT_EQ(0, ack(ing, s + 5));
+	ASSERT_EQ(1, writable(fd));
 	ASSERT_EQ(0, ingress_info(ing, &ii));
 	ASSERT_EQ(0, ii.queued);
 	ASSERT_EQ(0, ii.bytes);
+	ASSERT_EQ(0, push_read_u64(STATS2 "ingress_queued"));
 	ASSERT_EQ(0, set_cluster(fd, 0));
+	ASSERT_EQ(0, push_read_u64(STATS2 "cluster"));
 	close(ing);
 	close(blk);
 	close(fd);
