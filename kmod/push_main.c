@@ -184,7 +184,8 @@ static ssize_t push_write_iter(struct kiocb *iocb, struct iov_iter *from)
 out_free:
 	push_payload_free(buf, stack);
 out_reject:
-	if (ret != -EAGAIN)
+	/* A full ingress queue or a signal refuses nothing for good. */
+	if (ret != -EAGAIN && ret != -ERESTARTSYS)
 		atomic64_inc(&dev->rejected);
 	return ret;
 }

@@ -14,6 +14,8 @@
  *     PUBLISH), poll() stops reporting POLLOUT, and a blocking write
  *     sleeps until an ACK makes room, then is queued after the others;
  *     nothing accepted is lost; sysfs cluster, ingress_queued/bytes;
+ *   - a signal ends a writer's wait with EINTR, queues nothing, and is
+ *     not counted as rejected;
  *   - while entries are queued the module cannot be unloaded (refcnt);
  *   - unprivileged: SET_CLUSTER EPERM, the ingress node EACCES.
  *
@@ -25,6 +27,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -313,6 +316,58 @@ TEST(bounded)
 	ASSERT_EQ(0, push_read_u64(STATS2 "ingress_queued"));
 	ASSERT_EQ(0, set_cluster(fd, 0));
 	ASSERT_EQ(0, push_read_u64(STATS2 "cluster"));
+	close(ing);
+	close(blk);
+	close(fd);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A signal ends a writer's wait: EINTR, nothing queued, not "rejected". */
+TEST(signal_while_full)
+{
+	static char big[3 + BIG], buf[BUF_SIZE];
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct push_ingress_info ii;
+	struct push_msg m[8];
+	struct writer w = {};
+	int64_t rejected;
+	int fd, blk, ing, i;
+	pthread_t t;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fd = open2(O_NONBLOCK);
+	blk = open2(0);
+	ing = open(ING2, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, ing);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "@h ", 3);
+	ASSERT_EQ(0, set_cluster(fd, 1));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(3 + BIG, write(fd, big, 3 + BIG));
+	rejected = push_read_u64(STATS2 "rejected");
+	w.fd = blk;
+	w.buf = big + 1;
+	w.buf[0] = '@';
+	w.buf[1] = 'h';
+	w.buf[2] = ' ';
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocking_write, &w));
+	while (!__atomic_load_n(&w.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_EQ(0, push_wait_asleep(w.tid, SYS_write));
+	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(-EINTR, w.ret);
+	ASSERT_EQ(rejected, push_read_u64(STATS2 "rejected"));
+	ASSERT_EQ(0, ingress_info(ing, &ii));
+	ASSERT_EQ(4, ii.queued);
+	ASSERT_EQ(4, push_read_msgs(ing, buf, sizeof(buf), m, 8));
+	ASSERT_EQ(0, ack(ing, m[3].id));
+	ASSERT_EQ(-EAGAIN, push_read_msgs(ing, buf, sizeof(buf), m, 8));
+	ASSERT_EQ(0, set_cluster(fd, 0));
 	close(ing);
 	close(blk);
 	close(fd);
