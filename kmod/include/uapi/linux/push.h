@@ -265,13 +265,15 @@ struct push_ingress_info {
  * Publish one message with a given id (the cluster bridge: the stream's
  * sequence).  Ids skipped are lost: retained messages are evicted and
  * readers get one gap (docs/ABI.txt, "Cluster").  Needs CAP_SYS_ADMIN and
- * a file opened for writing.  Errors: as PUBLISH, EPERM, and EINVAL also
+ * a file opened for writing, or the ingress node.  Errors: as PUBLISH,
+ * EPERM, and EINVAL also
  * for an id of 0, of 2^63 or more, or below next_id.
  */
 #define PUSH_IOC_PUBLISH_ID	_IOWR(PUSH_IOC_MAGIC, 5, struct push_publish)
 /*
  * Set the epoch (a __u64, nonzero), while no id was ever given.  Needs
- * CAP_SYS_ADMIN and a file opened for writing.  Errors: EBADF, EPERM,
+ * CAP_SYS_ADMIN and a file opened for writing, or the ingress node.
+ * Errors: EBADF, EPERM,
  * EINVAL (0), EBUSY (ids given and a different epoch), EFAULT.
  */
 #define PUSH_IOC_SET_EPOCH	_IOW(PUSH_IOC_MAGIC, 6, __u64)
