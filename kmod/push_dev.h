@@ -31,6 +31,8 @@
 #define PUSH_GAP_RECORD	(sizeof(struct push_record) + sizeof(struct push_gap))
 /* Upper bound of the descriptor array, whatever ring_size says. */
 #define PUSH_MAX_DESCS	BIT(22)
+/* Ids stay below this (lseek() takes an id as a loff_t). */
+#define PUSH_ID_MAX	((u64)S64_MAX)
 /* Most devices (module parameter devices). */
 #define PUSH_MAX_DEVICES	16
 
@@ -100,6 +102,45 @@ struct push_desc {
 	struct push_chan *chan;
 	u32 off;
 	u32 serial;
+};
+
+struct push_ingress_msg;
+
+/**
+ * struct push_ingress - cluster mode's queue of local publishes
+ * @lock:       guards everything below but @rlock and @misc.
+ * @rlock:      serialises the opener's read() and ACK (push_ingress.c).
+ * @queue:      struct push_ingress_msg, oldest (lowest seq) first.
+ * @unread:     the opener's next entry to read, NULL if none.
+ * @bytes:      record bytes queued; at most @max_bytes.
+ * @max_bytes:  module parameter ingress_size.
+ * @queued:     entries queued (read or not, not acknowledged).
+ * @next_seq:   local sequence number of the next entry (from 1).
+ * @acked:      highest seq acknowledged.
+ * @epoch:      random, nonzero, this load's: Nats-Msg-Id's node part.
+ * @cluster:    publishes go to the queue.
+ * @opened:     the ingress node is open (one opener at most).
+ * @wait_data:  the opener, waiting for an entry.
+ * @wait_space: writers, waiting for room.
+ * @misc:       /dev/<name>-ingress.
+ */
+struct push_ingress {
+	spinlock_t lock;	/* see above */
+	struct mutex rlock;	/* see above */
+	struct list_head queue;
+	struct push_ingress_msg *unread;
+	u64 bytes;
+	u64 max_bytes;
+	u64 queued;
+	u64 next_seq;
+	u64 acked;
+	u64 epoch;
+	bool cluster;
+	bool opened;
+	wait_queue_head_t wait_data;
+	wait_queue_head_t wait_space;
+	char name[24];
+	struct miscdevice misc;
 };
 
 /**
@@ -174,6 +215,7 @@ struct push_dev {
 	char name[16];
 	struct miscdevice misc;
 	struct dentry *debugfs;
+	struct push_ingress ingress;
 };
 
 /**
@@ -234,8 +276,9 @@ void push_chan_exit(struct push_dev *dev);
 
 /* push_ring.c */
 int push_publish(struct push_dev *dev, struct push_chan *chan,
-		 const void *data, u32 data_len, u64 write_ns,
+		 const void *data, u32 data_len, u64 write_ns, u64 want,
 		 struct push_publish *out);
+int push_set_epoch(struct push_dev *dev, u64 epoch);
 void push_snapshot(struct push_dev *dev, const struct push_filter_set *f,
 		   u64 *oldest, u64 *next, u64 *evicted);
 int push_count_before(struct push_dev *dev, const struct push_filter_set *f,
@@ -243,6 +286,22 @@ int push_count_before(struct push_dev *dev, const struct push_filter_set *f,
 int push_ring_init(struct push_dev *dev, u64 ring_size, u32 max_msg_size,
 		   u32 max_channels);
 void push_ring_exit(struct push_dev *dev);
+
+/* push_main.c */
+long push_cluster_ioctl(struct push_dev *dev, unsigned int cmd,
+			void __user *argp);
+
+/* push_ingress.c */
+int push_ingress_publish(struct push_dev *dev, const char *name,
+			 size_t name_len, const void *data, u32 len,
+			 bool nonblock, struct push_publish *out);
+bool push_ingress_poll_room(struct push_dev *dev, struct file *file,
+			    poll_table *wait);
+int push_ingress_set_cluster(struct push_dev *dev, u32 on);
+long push_ingress_info(struct push_dev *dev,
+		       struct push_ingress_info __user *argp);
+int push_ingress_init(struct push_dev *dev, u64 max_bytes);
+void push_ingress_exit(struct push_dev *dev);
 
 /* push_read.c */
 extern const struct file_operations push_fops;

@@ -23,6 +23,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -53,6 +54,10 @@ MODULE_PARM_DESC(mode, "Permissions of /dev/push (1..0777, default 0660)");
 static unsigned int max_channels = 4096;
 module_param(max_channels, uint, 0444);
 MODULE_PARM_DESC(max_channels, "Most channels; publishing to one more fails with ENOSPC (default 4096)");
+
+static unsigned long ingress_size = 1 << 20;
+module_param(ingress_size, ulong, 0444);
+MODULE_PARM_DESC(ingress_size, "Bytes of local publishes queued in cluster mode, at least one largest record (default 1 MiB)");
 
 static unsigned int devices = 1;
 module_param(devices, uint, 0444);
@@ -92,7 +97,7 @@ static void push_payload_free(void *buf, void *stack)
 /* Publishes @len bytes at @data (kernel memory) on channel @name. */
 static int push_publish_kernel(struct push_dev *dev, const char *name,
 			       size_t name_len, const void *data, u32 len,
-			       u64 write_ns, bool nowait,
+			       u64 write_ns, bool nowait, u64 want,
 			       struct push_publish *out)
 {
 	struct push_chan *chan;
@@ -101,7 +106,7 @@ static int push_publish_kernel(struct push_dev *dev, const char *name,
 	chan = push_chan_get(dev, name, name_len, true, nowait);
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);
-	ret = push_publish(dev, chan, data, len, write_ns, out);
+	ret = push_publish(dev, chan, data, len, write_ns, want, out);
 	push_chan_put(dev, chan);
 	return ret;
 }
@@ -165,8 +170,12 @@ static ssize_t push_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = len ? -EMSGSIZE : -EINVAL;
 	if (!len || len > dev->max_msg_size)
 		goto out_free;
-	ret = push_publish_kernel(dev, name, name_len, buf, len, write_ns,
-				  nowait, &out);
+	ret = push_ingress_publish(dev, name, name_len, buf, len,
+				   nowait || iocb->ki_filp->f_flags & O_NONBLOCK,
+				   &out);
+	if (ret > 0)
+		ret = push_publish_kernel(dev, name, name_len, buf, len,
+					  write_ns, nowait, 0, &out);
 	if (ret)
 		goto out_free;
 	push_payload_free(buf, stack);
@@ -175,13 +184,19 @@ static ssize_t push_write_iter(struct kiocb *iocb, struct iov_iter *from)
 out_free:
 	push_payload_free(buf, stack);
 out_reject:
-	if (ret != -EAGAIN)
+	/* A full ingress queue or a signal refuses nothing for good. */
+	if (ret != -EAGAIN && ret != -ERESTARTSYS)
 		atomic64_inc(&dev->rejected);
 	return ret;
 }
 
+/*
+ * PUSH_IOC_PUBLISH, and PUSH_IOC_PUBLISH_ID (@with_id): the id (and a
+ * nonzero time_ns) come from the caller, the cluster bridge.
+ */
 static long push_ioctl_publish(struct push_dev *dev,
-			       struct push_publish __user *argp)
+			       struct push_publish __user *argp, bool with_id,
+			       bool nonblock)
 {
 	u8 stack[PUSH_STACK_PAYLOAD] __aligned(8);
 	u64 write_ns = ktime_get_ns();
@@ -197,6 +212,8 @@ static long push_ioctl_publish(struct push_dev *dev,
 	if (pub.flags || pub.reserved || !pub.data_len ||
 	    !push_chan_name_valid(pub.channel, pub.chan_len))
 		goto out_reject;
+	if (with_id && (!pub.id || pub.id >= PUSH_ID_MAX))
+		goto out_reject;
 	ret = -EMSGSIZE;
 	if (pub.data_len > dev->max_msg_size)
 		goto out_reject;
@@ -207,8 +224,13 @@ static long push_ioctl_publish(struct push_dev *dev,
 	ret = -EFAULT;
 	if (copy_from_user(buf, u64_to_user_ptr(pub.data), pub.data_len))
 		goto out_free;
-	ret = push_publish_kernel(dev, pub.channel, pub.chan_len, buf,
-				  pub.data_len, write_ns, false, &pub);
+	ret = with_id ? 1 : push_ingress_publish(dev, pub.channel,
+						  pub.chan_len, buf,
+						  pub.data_len, nonblock, &pub);
+	if (ret > 0)
+		ret = push_publish_kernel(dev, pub.channel, pub.chan_len, buf,
+					  pub.data_len, write_ns, false,
+					  with_id ? pub.id : 0, &pub);
 	if (ret)
 		goto out_free;
 	push_payload_free(buf, stack);
@@ -220,7 +242,9 @@ static long push_ioctl_publish(struct push_dev *dev,
 out_free:
 	push_payload_free(buf, stack);
 out_reject:
-	atomic64_inc(&dev->rejected);
+	/* A full ingress queue or a signal refuses nothing for good. */
+	if (ret != -EAGAIN && ret != -ERESTARTSYS)
+		atomic64_inc(&dev->rejected);
 	return ret;
 }
 
@@ -240,9 +264,10 @@ static long push_ioctl_info(struct push_dev *dev, struct push_info __user *argp)
 	info.ring_size = dev->ring_size;
 	info.max_msg_size = dev->max_msg_size;
 	info.channels = atomic_read(&dev->nchans);
-	info.epoch = dev->epoch;
+	info.epoch = READ_ONCE(dev->epoch);
 	info.version = PUSH_ABI_VERSION;
-	info.features = PUSH_FEAT_EPOCH | PUSH_FEAT_MMAP | PUSH_FEAT_PUB_EBADF;
+	info.features = PUSH_FEAT_EPOCH | PUSH_FEAT_MMAP | PUSH_FEAT_PUB_EBADF |
+			PUSH_FEAT_PUBLISH_ID | PUSH_FEAT_INGRESS;
 	info.mmap_size = PAGE_SIZE + dev->ring_size;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -275,6 +300,38 @@ static long push_ioctl_chan_info(struct push_dev *dev,
 	return copy_to_user(argp, &ci, sizeof(ci)) ? -EFAULT : 0;
 }
 
+/*
+ * The ioctls of the cluster bridge, once the caller was found allowed:
+ * CAP_SYS_ADMIN on a file opened for writing, or the ingress node.
+ */
+long push_cluster_ioctl(struct push_dev *dev, unsigned int cmd,
+			void __user *argp)
+{
+	u64 epoch;
+	u32 on;
+
+	switch (cmd) {
+	case PUSH_IOC_PUBLISH_ID:
+		return push_ioctl_publish(dev, argp, true, false);
+	case PUSH_IOC_SET_EPOCH:
+		if (get_user(epoch, (u64 __user *)argp))
+			return -EFAULT;
+		if (!epoch)
+			return -EINVAL;
+		return push_set_epoch(dev, epoch);
+	case PUSH_IOC_SET_CLUSTER:
+		if (get_user(on, (u32 __user *)argp))
+			return -EFAULT;
+		return push_ingress_set_cluster(dev, on);
+	case PUSH_IOC_INGRESS_INFO:
+		return push_ingress_info(dev, argp);
+	case PUSH_IOC_INFO:
+		return push_ioctl_info(dev, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static long push_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct push_dev *dev = push_file_dev(file);
@@ -284,13 +341,24 @@ static long push_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PUSH_IOC_PUBLISH:
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
-		return push_ioctl_publish(dev, argp);
+		return push_ioctl_publish(dev, argp, false,
+					  file->f_flags & O_NONBLOCK);
+	case PUSH_IOC_PUBLISH_ID:
+	case PUSH_IOC_SET_EPOCH:
+	case PUSH_IOC_SET_CLUSTER:
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return push_cluster_ioctl(dev, cmd, argp);
 	case PUSH_IOC_SET_FILTER:
 		if (!(file->f_mode & FMODE_READ))
 			return -EBADF;
 		return push_set_filter(file->private_data, argp);
 	case PUSH_IOC_INFO:
 		return push_ioctl_info(dev, argp);
+	case PUSH_IOC_INGRESS_INFO:
+		return push_ingress_info(dev, argp);
 	case PUSH_IOC_CHAN_INFO:
 		return push_ioctl_chan_info(dev, argp);
 	default:
@@ -373,6 +441,11 @@ static int push_check_params(void)
 		       ring_size);
 		return -EINVAL;
 	}
+	if (ingress_size < max_rec || ingress_size > (1UL << 30)) {
+		pr_err("ingress_size=%lu: must be %llu..1073741824 for max_msg_size=%u\n",
+		       ingress_size, max_rec, max_msg_size);
+		return -EINVAL;
+	}
 	if (!max_channels || max_channels > (1U << 20)) {
 		pr_err("max_channels=%u: must be 1..1048576\n", max_channels);
 		return -EINVAL;
@@ -390,6 +463,7 @@ static int push_check_params(void)
 
 static void push_dev_destroy(struct push_dev *dev)
 {
+	push_ingress_exit(dev);
 	misc_deregister(&dev->misc);
 	push_debugfs_exit(dev);
 	push_ring_exit(dev);
@@ -425,9 +499,14 @@ static int push_dev_create(int index)
 	ret = misc_register(&dev->misc);
 	if (ret)
 		goto out_ring;
+	ret = push_ingress_init(dev, ingress_size);
+	if (ret)
+		goto out_misc;
 	push_devs[index] = dev;
 	return 0;
 
+out_misc:
+	misc_deregister(&dev->misc);
 out_ring:
 	push_debugfs_exit(dev);
 	push_ring_exit(dev);

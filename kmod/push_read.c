@@ -356,6 +356,9 @@ __poll_t push_poll(struct file *file, poll_table *wait)
 		}
 	}
 	rcu_read_unlock();
+	/* Cluster mode: writable while the largest message fits the queue. */
+	if (!push_ingress_poll_room(dev, file, wait))
+		mask &= ~(EPOLLOUT | EPOLLWRNORM);
 	return mask;
 }
 

@@ -40,6 +40,14 @@
  * Publishers never wait for readers: nothing a reader holds is needed
  * here, and readers take no lock a writer takes.
  *
+ * Given ids (PUSH_IOC_PUBLISH_ID, the cluster bridge).  Everything here
+ * assumes that the retained ids are contiguous: the index is addressed by
+ * id modulo its size, eviction steps from one id to the next.  An id above
+ * next_id is therefore applied as a flush (push_jump()): in step 1 the
+ * retained messages are evicted, the entries of the skipped ids emptied,
+ * and oldest_id and next_id moved to the new id, so that readers see an
+ * ordinary gap and no index walker ever meets a hole.
+ *
  * Readers (push_read.c, and user space through mmap).  A reader never
  * holds anything a writer needs while it touches user memory; it checks
  * instead that what it copied was not overwritten, as printk's lockless
@@ -181,6 +189,46 @@ static void push_write_pad(struct push_dev *dev, u32 off, u32 len, u64 next)
 	rec->type = PUSH_REC_PAD;
 }
 
+/*
+ * A publish with a given id @id > next_id (PUSH_IOC_PUBLISH_ID: the ids
+ * [next_id, @id) were dropped by the stream's retention before this node
+ * got them).  The index assumes contiguous ids, so the jump is a flush:
+ * every retained message is evicted, oldest_id and next_id both become
+ * @id, and the index entries the skipped ids map to are cleared (no
+ * channel), so that no filter ever matches a stale entry there.  Readers
+ * then see one exact gap, [cursor, @id), as for any eviction.  At most
+ * ndescs entries are cleared, whatever the jump.  Caller holds dev->wlock,
+ * inside a dev->seq write section.
+ */
+static void push_jump(struct push_dev *dev, u64 id, struct llist_node **dead)
+{
+	struct push_mmap_header *hdr = dev->hdr;
+	u64 x, from = hdr->next_id;
+	u64 to = min(id, from + dev->desc_mask + 1);
+
+	lockdep_assert_held(&dev->wlock);
+	while (hdr->oldest_id < from)
+		push_evict_oldest(dev);
+	/*
+	 * Lockless index scans (push_count_before()) retry when desc_low
+	 * passes their range: raise it before an entry is touched.
+	 */
+	if (id > dev->desc_mask)
+		WRITE_ONCE(dev->desc_low, id - dev->desc_mask);
+	/* Pairs with push_count_before()'s smp_rmb() before it checks it. */
+	smp_wmb();
+	for (x = from; x < to; x++) {
+		struct push_desc *d = &dev->descs[x & dev->desc_mask];
+
+		push_desc_reuse(dev, d, x - dev->desc_mask - 1, dead);
+		WRITE_ONCE(d->chan, NULL);
+		WRITE_ONCE(d->off, 0);
+		WRITE_ONCE(d->serial, 0);
+	}
+	WRITE_ONCE(hdr->oldest_id, id);
+	WRITE_ONCE(hdr->next_id, id);
+}
+
 /**
  * push_publish - commit one message to the history
  * @dev:      the device.
@@ -188,14 +236,17 @@ static void push_write_pad(struct push_dev *dev, u32 off, u32 len, u64 next)
  * @data:     the payload, in kernel memory.
  * @data_len: its length, 1..max_msg_size.
  * @write_ns: ktime_get_ns() when the write began, for the tracepoint.
- * @out:      receives id and time_ns.
+ * @want:     0, or the id to give it (PUSH_IOC_PUBLISH_ID): at least
+ *            next_id, below PUSH_ID_MAX.
+ * @out:      receives id and time_ns.  With @want, a nonzero time_ns in
+ *            it is the record's timestamp (the original publish's).
  *
- * Never sleeps and never fails: eviction always makes room, because a
- * record of max_msg_size fits in an empty ring (checked at load).
- * Returns 0.
+ * Never sleeps: eviction always makes room, because a record of
+ * max_msg_size fits in an empty ring (checked at load).  Returns 0, or
+ * -EINVAL if @want is below next_id (ids only increase).
  */
 int push_publish(struct push_dev *dev, struct push_chan *chan,
-		 const void *data, u32 data_len, u64 write_ns,
+		 const void *data, u32 data_len, u64 write_ns, u64 want,
 		 struct push_publish *out)
 {
 	struct push_mmap_header *hdr = dev->hdr;
@@ -206,13 +257,19 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 	u32 off, skip;
 
 	spin_lock(&dev->wlock);
-	id = hdr->next_id;
+	if (want && want < hdr->next_id) {
+		spin_unlock(&dev->wlock);
+		return -EINVAL;
+	}
 	off = dev->head_off;
 	skip = dev->ring_size - off < size ? dev->ring_size - off : 0;
 	pos = hdr->head_pos + skip;
 
 	/* 1. Make room, and move the tail before any byte is overwritten. */
 	write_seqcount_begin(&dev->seq);
+	if (want > hdr->next_id)
+		push_jump(dev, want, &dead);
+	id = hdr->next_id;
 	while (hdr->oldest_id < id &&
 	       (pos + size - hdr->tail_pos > dev->ring_size ||
 		id - hdr->oldest_id > dev->desc_mask))
@@ -232,7 +289,7 @@ int push_publish(struct push_dev *dev, struct push_chan *chan,
 		push_write_pad(dev, off, skip, id);
 		off = 0;
 	}
-	time_ns = ktime_get_real_ns();
+	time_ns = want && out->time_ns ? out->time_ns : ktime_get_real_ns();
 	commit_ns = ktime_get_ns();
 	push_write_record(dev, off, id, time_ns, size, chan, data, data_len);
 	d = &dev->descs[id & dev->desc_mask];
@@ -370,6 +427,32 @@ int push_count_before(struct push_dev *dev, const struct push_filter_set *f,
 	else
 		*passed = evicted > n ? evicted - n : 0;
 	return 0;
+}
+
+/**
+ * push_set_epoch - PUSH_IOC_SET_EPOCH: give the device a chosen epoch
+ * @dev:   the device.
+ * @epoch: nonzero.
+ *
+ * Allowed while no id was ever given (next_id is 1): ids already handed
+ * out belong to the old epoch.  Setting the epoch it already has always
+ * succeeds, so a restarted bridge can repeat it.  Returns 0 or -EBUSY.
+ */
+int push_set_epoch(struct push_dev *dev, u64 epoch)
+{
+	int ret = 0;
+
+	spin_lock(&dev->wlock);
+	if (epoch != dev->epoch) {
+		if (dev->hdr->next_id != 1) {
+			ret = -EBUSY;
+		} else {
+			WRITE_ONCE(dev->epoch, epoch);
+			WRITE_ONCE(dev->hdr->epoch, epoch);
+		}
+	}
+	spin_unlock(&dev->wlock);
+	return ret;
 }
 
 /**

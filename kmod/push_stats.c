@@ -32,6 +32,9 @@ enum push_stat {
 	PUSH_STAT_NEXT_ID,
 	PUSH_STAT_EPOCH,
 	PUSH_STAT_VERSION,
+	PUSH_STAT_CLUSTER,
+	PUSH_STAT_INGRESS_QUEUED,
+	PUSH_STAT_INGRESS_BYTES,
 };
 
 static u64 push_stat_value(struct push_dev *dev, enum push_stat which)
@@ -62,9 +65,15 @@ static u64 push_stat_value(struct push_dev *dev, enum push_stat which)
 	case PUSH_STAT_NEXT_ID:
 		return READ_ONCE(hdr->next_id);
 	case PUSH_STAT_EPOCH:
-		return dev->epoch;
+		return READ_ONCE(dev->epoch);
 	case PUSH_STAT_VERSION:
 		return PUSH_ABI_VERSION;
+	case PUSH_STAT_CLUSTER:
+		return READ_ONCE(dev->ingress.cluster);
+	case PUSH_STAT_INGRESS_QUEUED:
+		return READ_ONCE(dev->ingress.queued);
+	case PUSH_STAT_INGRESS_BYTES:
+		return READ_ONCE(dev->ingress.bytes);
 	case PUSH_STAT_RING_USED:
 	case PUSH_STAT_RETAINED:
 		do {
@@ -111,6 +120,9 @@ static struct dev_ext_attribute push_stats[] = {
 	PUSH_STAT(next_id, PUSH_STAT_NEXT_ID),
 	PUSH_STAT(epoch, PUSH_STAT_EPOCH),
 	PUSH_STAT(version, PUSH_STAT_VERSION),
+	PUSH_STAT(cluster, PUSH_STAT_CLUSTER),
+	PUSH_STAT(ingress_queued, PUSH_STAT_INGRESS_QUEUED),
+	PUSH_STAT(ingress_bytes, PUSH_STAT_INGRESS_BYTES),
 };
 
 static struct attribute *push_stats_attrs[] = {
@@ -128,6 +140,9 @@ static struct attribute *push_stats_attrs[] = {
 	&push_stats[11].attr.attr,
 	&push_stats[12].attr.attr,
 	&push_stats[13].attr.attr,
+	&push_stats[14].attr.attr,
+	&push_stats[15].attr.attr,
+	&push_stats[16].attr.attr,
 	NULL,
 };
 

@@ -40,6 +40,8 @@
 #define PUSH_FEAT_EPOCH		0x1U	/* push_info.epoch is set */
 #define PUSH_FEAT_MMAP		0x2U	/* mmap() of the history */
 #define PUSH_FEAT_PUB_EBADF	0x4U	/* PUBLISH needs FMODE_WRITE */
+#define PUSH_FEAT_PUBLISH_ID	0x8U	/* PUSH_IOC_PUBLISH_ID, PUSH_IOC_SET_EPOCH */
+#define PUSH_FEAT_INGRESS	0x10U	/* cluster mode, the ingress node */
 
 /**
  * struct push_record - header of each record returned by read()
@@ -83,10 +85,12 @@ struct push_gap {
 };
 
 /**
- * struct push_publish - argument of PUSH_IOC_PUBLISH
+ * struct push_publish - argument of PUSH_IOC_PUBLISH and PUSH_IOC_PUBLISH_ID
  * @data:     user address of the payload (any bytes), as a __u64.
- * @id:       out: the id the message was given.
- * @time_ns:  out: its CLOCK_REALTIME timestamp.
+ * @id:       out: the id the message was given.  PUBLISH_ID: in, the id
+ *            to give it, at least PUSH_IOC_INFO's next_id, below 2^63.
+ * @time_ns:  out: its CLOCK_REALTIME timestamp.  PUBLISH_ID: in, the
+ *            timestamp to record (0: now).
  * @data_len: payload bytes, 1..max_msg_size.
  * @chan_len: bytes used in @channel, 1..PUSH_CHANNEL_MAX.
  * @flags:    must be 0.
@@ -215,6 +219,31 @@ struct push_chan_info {
 	__u8 channel[PUSH_CHANNEL_MAX];
 };
 
+/**
+ * struct push_ingress_info - result of PUSH_IOC_INGRESS_INFO (cluster mode)
+ * @epoch:     random, nonzero, chosen at load: with a seq, the
+ *             Nats-Msg-Id "<epoch>-<seq>" of a queued message.
+ * @next_seq:  local sequence number the next queued publish gets (from 1).
+ * @acked:     highest seq acknowledged (PUSH_IOC_INGRESS_ACK).
+ * @queued:    entries queued and not acknowledged.
+ * @bytes:     their record bytes.
+ * @max_bytes: the bound (module parameter ingress_size).
+ * @oldest_ns: CLOCK_REALTIME of the oldest queued entry, 0 if none.
+ * @cluster:   1 in cluster mode.
+ * @opened:    1 while the ingress node is open.
+ */
+struct push_ingress_info {
+	__u64 epoch;
+	__u64 next_seq;
+	__u64 acked;
+	__u64 queued;
+	__u64 bytes;
+	__u64 max_bytes;
+	__u64 oldest_ns;
+	__u32 cluster;
+	__u32 opened;
+};
+
 #define PUSH_IOC_MAGIC		'P'
 /*
  * Publish one message.  Needs a file opened for writing.
@@ -231,5 +260,37 @@ struct push_chan_info {
 #define PUSH_IOC_INFO		_IOR(PUSH_IOC_MAGIC, 3, struct push_info)
 /* Read one channel's state. Errors: EINVAL (bad name), ENOENT (never published), EFAULT. */
 #define PUSH_IOC_CHAN_INFO	_IOWR(PUSH_IOC_MAGIC, 4, struct push_chan_info)
+
+/*
+ * Publish one message with a given id (the cluster bridge: the stream's
+ * sequence).  Ids skipped are lost: retained messages are evicted and
+ * readers get one gap (docs/ABI.txt, "Cluster").  Needs CAP_SYS_ADMIN and
+ * a file opened for writing, or the ingress node.  Errors: as PUBLISH,
+ * EPERM, and EINVAL also
+ * for an id of 0, of 2^63 or more, or below next_id.
+ */
+#define PUSH_IOC_PUBLISH_ID	_IOWR(PUSH_IOC_MAGIC, 5, struct push_publish)
+/*
+ * Set the epoch (a __u64, nonzero), while no id was ever given.  Needs
+ * CAP_SYS_ADMIN and a file opened for writing, or the ingress node.
+ * Errors: EBADF, EPERM,
+ * EINVAL (0), EBUSY (ids given and a different epoch), EFAULT.
+ */
+#define PUSH_IOC_SET_EPOCH	_IOW(PUSH_IOC_MAGIC, 6, __u64)
+
+/*
+ * Cluster mode on (1) or off (0): local publishes go to the ingress queue.
+ * Needs CAP_SYS_ADMIN and a file opened for writing, or the ingress node.
+ * Errors: EBADF, EPERM, EINVAL (not 0 or 1), EBUSY (off while entries are
+ * queued), EFAULT.
+ */
+#define PUSH_IOC_SET_CLUSTER	_IOW(PUSH_IOC_MAGIC, 7, __u32)
+/*
+ * Ingress node only: release the queued entries up to this seq (a __u64).
+ * Errors: EINVAL (a seq not read yet), EFAULT.
+ */
+#define PUSH_IOC_INGRESS_ACK	_IOW(PUSH_IOC_MAGIC, 8, __u64)
+/* The ingress queue's state, on /dev/push or its ingress node. */
+#define PUSH_IOC_INGRESS_INFO	_IOR(PUSH_IOC_MAGIC, 9, struct push_ingress_info)
 
 #endif /* _UAPI_LINUX_PUSH_H */
