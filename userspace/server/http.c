@@ -13,17 +13,12 @@
  *   GET  /                 the demo page (www/index.html, built in)
  *   GET  /push.js          the browser client library (www.c)
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <nettle/memops.h>
-#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -35,6 +30,8 @@
 #include "server/auth.h"
 #include "server/guard.h"
 #include "server/http.h"
+#include "server/publish.h"
+#include "server/request.h"
 #include "server/stats.h"
 #include "server/www.h"
 #include "transport/deadline.h"
@@ -47,132 +44,8 @@ extern const size_t www_index_html_len;
 
 static struct MHD_Daemon *http_daemon;
 static struct http_ctx http_headers_only;	/* con_cls between the first and second call */
-static int http_pubfd = -1, http_infofd = -1;
-
-static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum MHD_Result http_json(struct MHD_Connection *conn, unsigned int status, const char *fmt, ...)
-{
-	va_list ap;
-	char *body;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&body, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return MHD_NO;
-	return http_send(conn, status, "application/json", body, (size_t)n);
-}
-
-static const char *http_header(struct MHD_Connection *conn, const char *name)
-{
-	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-}
-
-struct http_last_value {
-	const char *name;
-	const char *value;
-};
-
-static enum MHD_Result http_last_value_cb(void *cls, enum MHD_ValueKind kind,
-					  const char *key, const char *value)
-{
-	struct http_last_value *lv = cls;
-
-	(void)kind;
-	if (key && !strcasecmp(key, lv->name))
-		lv->value = value;
-	return MHD_YES;
-}
-
-/*
- * The last line of a header a request may carry more than once: a proxy
- * that adds its own X-Forwarded-For line (HAProxy) puts it after any the
- * client sent, and MHD_lookup_connection_value() would give the client's.
- */
-static const char *http_header_last(struct MHD_Connection *conn, const char *name)
-{
-	struct http_last_value lv = { name, NULL };
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_last_value_cb, &lv);
-	return lv.value;
-}
-
-/*
- * True if the client is on this machine: the peer's address, or behind a
- * --trusted-proxy the address it forwards (guard_client_addr()).
- */
-static bool http_loopback(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	struct in6_addr peer, client;
-
-	if (!sa)
-		return false;
-	if (sa->sa_family == AF_INET) {
-		memset(&peer, 0, sizeof(peer));
-		peer.s6_addr[10] = peer.s6_addr[11] = 0xff;
-		memcpy(&peer.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		peer = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	} else {
-		return false;
-	}
-	if (!guard_client_addr(&pushd_cfg, &peer, http_header_last(conn, "X-Forwarded-For"),
-			       http_header(conn, "X-Real-IP"), http_header(conn, "Forwarded"),
-			       &client))
-		return false;
-	return guard_addr_loopback(&client);
-}
-
-/*
- * The bearer token against --token-file's, in constant time: both are
- * hashed first, so neither their bytes nor their lengths show in the time.
- */
-static bool http_token_ok(struct MHD_Connection *conn)
-{
-	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_AUTHORIZATION);
-	uint8_t want[SHA256_DIGEST_SIZE], got[SHA256_DIGEST_SIZE];
-	struct sha256_ctx ctx;
-	size_t alen;
-
-	if (!auth || strncasecmp(auth, "Bearer ", 7))
-		return false;
-	auth += 7;
-	while (*auth == ' ')
-		auth++;
-	alen = strlen(auth);
-	while (alen && auth[alen - 1] == ' ')
-		alen--;
-	sha256_init(&ctx);
-	sha256_update(&ctx, strlen(pushd_cfg.token), (const uint8_t *)pushd_cfg.token);
-	sha256_digest(&ctx, sizeof(want), want);
-	sha256_init(&ctx);
-	sha256_update(&ctx, alen, (const uint8_t *)auth);
-	sha256_digest(&ctx, sizeof(got), got);
-	return memeql_sec(want, got, sizeof(want));
-}
 
 /* --- /sub ---------------------------------------------------------------- */
-
-static int http_parse_id(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 /* "N" (this module load) or "EPOCH-N" (EPOCH: the load's, 1-16 hex digits). */
 static int http_parse_since(const char *s, struct sub_request *req)
@@ -269,160 +142,6 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 	ret = (enum MHD_Result)t->open(conn, req, con_cls);
 	free(req);
 	return ret;
-}
-
-/* --- /pub ---------------------------------------------------------------- */
-
-struct pub_ctx {
-	struct http_ctx ctx;
-	struct chan_name chan;
-	char *body;
-	size_t len;
-	bool too_big;
-};
-
-static void pub_done(struct http_ctx *ctx)
-{
-	struct pub_ctx *p = (struct pub_ctx *)ctx;
-
-	free(p->body);
-	free(p);
-}
-
-static enum MHD_Result pub_finish(struct pub_ctx *p, struct MHD_Connection *conn)
-{
-	struct push_publish pub = { 0 };
-	char tbuf[JSON_TIME_LEN + 1];
-
-	if (p->too_big)
-		return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
-	if (!p->len)
-		return http_text(conn, MHD_HTTP_BAD_REQUEST, "empty message");
-	pub.data = (uintptr_t)p->body;
-	pub.data_len = (uint32_t)p->len;
-	pub.chan_len = p->chan.len;
-	memcpy(pub.channel, p->chan.s, p->chan.len);
-	if (ioctl(http_pubfd, PUSH_IOC_PUBLISH, &pub) < 0) {
-		switch (errno) {
-		case EMSGSIZE:
-			return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
-		case EINVAL:
-			return http_text(conn, MHD_HTTP_BAD_REQUEST, "rejected by the device");
-		case ENOSPC:
-			return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many channels");
-		default:
-			return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(errno));
-		}
-	}
-	stat_add(&pushd_stats.published, 1);
-	json_time(tbuf, sizeof(tbuf), pub.time_ns);
-	tbuf[JSON_TIME_LEN] = '\0';
-	return http_json(conn, MHD_HTTP_CREATED, "{\"id\":%" PRIu64 ",\"channel\":\"%s\",\"time\":\"%s\"}",
-			 (uint64_t)pub.id, p->chan.s, tbuf);
-}
-
-static enum MHD_Result pub_again(struct http_ctx *ctx, struct MHD_Connection *conn,
-				 const char *upload, size_t *upload_size)
-{
-	struct pub_ctx *p = (struct pub_ctx *)ctx;
-
-	if (!*upload_size)
-		return pub_finish(p, conn);
-	if (!p->too_big) {
-		if (p->len + *upload_size > pushd_cfg.max_msg_size) {
-			p->too_big = true;
-		} else {
-			char *more = realloc(p->body, p->len + *upload_size);
-
-			if (!more)
-				return MHD_NO;
-			memcpy(more + p->len, upload, *upload_size);
-			p->body = more;
-			p->len += *upload_size;
-		}
-	}
-	*upload_size = 0;
-	return MHD_YES;
-}
-
-/*
- * May this request publish on @chan?  True, or false with the refusal queued
- * in *ret.  The same authority lets GET /pub/CH show a private channel.
- */
-static bool http_publisher(struct MHD_Connection *conn, const char *chan, enum MHD_Result *ret)
-{
-	if (auth_pub(conn, chan))
-		return true; /* a JWT that grants publishing on this channel: from anywhere */
-	if (pushd_cfg.token) {
-		if (http_token_ok(conn))
-			return true;
-		*ret = auth_unauthorized(conn, "missing or wrong bearer token");
-	} else if (!http_loopback(conn)) {
-		*ret = http_text(conn, MHD_HTTP_FORBIDDEN,
-				 "publishing is allowed from loopback only (start pushd with --token-file)");
-	} else if (guard_cross_site(&pushd_cfg, http_header(conn, "Origin"),
-				    http_header(conn, "Sec-Fetch-Site"),
-				    http_header(conn, MHD_HTTP_HEADER_HOST))) {
-		/* a page of another site in a local browser: never a loopback publisher */
-		*ret = http_text(conn, MHD_HTTP_FORBIDDEN,
-				 "cross-site publishing refused: the page's Origin is neither this server's "
-				 "nor --allow-origin (with --token-file, a request with the token may)");
-	} else {
-		return true;
-	}
-	return false;
-}
-
-static enum MHD_Result http_pub_post(struct MHD_Connection *conn, const char *chan, void **con_cls)
-{
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct pub_ctx *p;
-	enum MHD_Result ret;
-	uint64_t len;
-
-	if (!http_publisher(conn, chan, &ret))
-		return ret;
-	if (!chan_name_valid(chan, strlen(chan)))
-		return http_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
-	if (cl && http_parse_id(cl, &len) == 0 && len > pushd_cfg.max_msg_size)
-		return http_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "message too large");
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return MHD_NO;
-	p->ctx.again = pub_again;
-	p->ctx.done = pub_done;
-	p->chan.len = (unsigned char)strlen(chan);
-	memcpy(p->chan.s, chan, p->chan.len + 1);
-	*con_cls = p;
-	return MHD_YES;
-}
-
-static enum MHD_Result http_pub_get(struct MHD_Connection *conn, const char *chan)
-{
-	struct push_chan_info ci = { 0 };
-	enum MHD_Result ret;
-	uint64_t subs[4];
-
-	if (!chan_name_valid(chan, strlen(chan)))
-		return http_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "bad channel: 1-64 characters of [A-Za-z0-9_.:-]");
-	/* a private channel's counts are its publishers' business, not the world's */
-	if (auth_private(chan, strlen(chan)) && !http_publisher(conn, chan, &ret))
-		return ret;
-	ci.chan_len = (uint32_t)strlen(chan);
-	memcpy(ci.channel, chan, ci.chan_len);
-	if (ioctl(http_infofd, PUSH_IOC_CHAN_INFO, &ci) < 0 && errno != ENOENT)
-		return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(errno));
-	hub_chan_subscribers(chan, subs);
-	return http_json(conn, MHD_HTTP_OK,
-			 "{\"channel\":\"%s\",\"last_id\":%" PRIu64 ",\"published\":%" PRIu64
-			 ",\"retained\":%" PRIu64 ",\"subscribers\":{\"longpoll\":%" PRIu64
-			 ",\"sse\":%" PRIu64 ",\"websocket\":%" PRIu64 "}}",
-			 chan, (uint64_t)ci.last_id, (uint64_t)ci.published, (uint64_t)ci.retained,
-			 subs[PUSH_TRANSPORT_LONGPOLL], subs[PUSH_TRANSPORT_SSE],
-			 subs[PUSH_TRANSPORT_WEBSOCKET]);
 }
 
 /* --- the rest ------------------------------------------------------------ */
@@ -592,8 +311,7 @@ int http_start(int pubfd, int infofd)
 	struct MHD_OptionItem opts[16];
 	int n = 0;
 
-	http_pubfd = pubfd;
-	http_infofd = infofd;
+	publish_init(pubfd, infofd);
 	hub_on_tick(deadline_sweep);
 	if (pushd_cfg.listen.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
