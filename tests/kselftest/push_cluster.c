@@ -163,8 +163,7 @@ TEST(privileged)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		/* Not root any more: every capability goes. */
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
+		if (push_drop_to_nobody())
 			_exit(10);
 		if (pub_id(fd, "p", "nobody", n, 0) != -EPERM)
 			_exit(11);

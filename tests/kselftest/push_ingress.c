@@ -220,6 +220,24 @@ static void *blocking_write(void *arg)
 	return NULL;
 }
 
+/*
+ * Starts a thread writing "@CHAN x..." (2 + BIG bytes, in @buf) to @fd and
+ * waits until it sleeps in write(): the queue is full.  0, or -1.
+ */
+static int start_blocked_writer(struct writer *w, pthread_t *t, int fd, char *buf, char chan)
+{
+	w->fd = fd;
+	w->buf = buf;
+	buf[0] = '@';
+	buf[1] = chan;
+	buf[2] = ' ';
+	if (pthread_create(t, NULL, blocking_write, w))
+		return -1;
+	while (!__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return push_wait_asleep(w->tid, SYS_write);
+}
+
 TEST(bounded)
 {
 	static char big[3 + BIG], buf[BUF_SIZE];
@@ -277,15 +295,8 @@ TEST(bounded)
 		  push_read_u64("/sys/class/misc/push2/stats/rejected"));
 
 	/* Without O_NONBLOCK the writer sleeps until an ACK makes room. */
-	w.fd = blk;
-	w.buf = big + 1;	/* "@g x...": BIG - 1 bytes on channel g */
-	w.buf[0] = '@';
-	w.buf[1] = 'g';
-	w.buf[2] = ' ';
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocking_write, &w));
-	while (!__atomic_load_n(&w.tid, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	ASSERT_EQ(0, push_wait_asleep(w.tid, SYS_write));
+	/* "@g x...": BIG - 1 bytes on channel g */
+	ASSERT_EQ(0, start_blocked_writer(&w, &t, blk, big + 1, 'g'));
 	ASSERT_EQ(0, ingress_info(ing, &ii));
 	ASSERT_EQ(5, ii.queued);
 	ASSERT_EQ(1, push_read_msgs(ing, buf, BIG_REC, m, 8));
@@ -349,15 +360,7 @@ TEST(signal_while_full)
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(3 + BIG, write(fd, big, 3 + BIG));
 	rejected = push_read_u64(STATS2 "rejected");
-	w.fd = blk;
-	w.buf = big + 1;
-	w.buf[0] = '@';
-	w.buf[1] = 'h';
-	w.buf[2] = ' ';
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocking_write, &w));
-	while (!__atomic_load_n(&w.tid, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	ASSERT_EQ(0, push_wait_asleep(w.tid, SYS_write));
+	ASSERT_EQ(0, start_blocked_writer(&w, &t, blk, big + 1, 'h'));
 	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	ASSERT_EQ(-EINTR, w.ret);
@@ -413,8 +416,7 @@ TEST(unprivileged)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
+		if (push_drop_to_nobody())
 			_exit(10);
 		if (set_cluster(fd, 1) != -EPERM)
 			_exit(11);

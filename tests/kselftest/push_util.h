@@ -236,12 +236,23 @@ static inline uint64_t push_now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/*
- * Publishes @len-byte messages on @chan until the oldest retained id is
- * past @id, i.e. until message @id has been overwritten.  Ids published
- * are stored in @ids (if not NULL, up to @max).  Returns how many were
- * published, or -errno.  Nothing else may publish meanwhile.
- */
+/* The text of /proc/self/task/@tid/@what into @buf (@len): its length, or -1 (gone). */
+static inline ssize_t push_task_file(pid_t tid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? n : 0;
+}
+
 /*
  * push_wait_asleep(tid, nr): wait (20 s at most) until thread @tid of this
  * process sleeps inside syscall @nr, as /proc/self/task/TID/syscall and
@@ -251,31 +262,19 @@ static inline uint64_t push_now_ns(clockid_t clk)
  */
 static inline int push_wait_asleep(pid_t tid, long nr)
 {
-	char path[64], buf[256], *p;
-	int i, fd;
+	char buf[256], *p;
 	ssize_t n;
+	int i;
 
 	for (i = 0; i < 20000; i++, usleep(1000)) {
-		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		n = push_task_file(tid, "syscall", buf, sizeof(buf));
+		if (n < 0)
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
 		if (buf[0] < '0' || buf[0] > '9' || strtol(buf, NULL, 10) != nr)
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		n = push_task_file(tid, "stat", buf, sizeof(buf));
+		if (n < 0)
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
 		/* "pid (comm) S ...": the state follows the last ')'. */
 		p = strrchr(buf, ')');
 		if (p && p[1] == ' ' && p[2] == 'S')
@@ -284,6 +283,21 @@ static inline int push_wait_asleep(pid_t tid, long nr)
 	return -1;
 }
 
+/*
+ * push_drop_to_nobody(): this process becomes uid and gid 65534, losing
+ * every capability (call it in a forked child).  Returns 0, or -1.
+ */
+static inline int push_drop_to_nobody(void)
+{
+	return setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ? -1 : 0;
+}
+
+/*
+ * Publishes @len-byte messages on @chan until the oldest retained id is
+ * past @id, i.e. until message @id has been overwritten.  Ids published
+ * are stored in @ids (if not NULL, up to @max).  Returns how many were
+ * published, or -errno.  Nothing else may publish meanwhile.
+ */
 static inline int64_t push_wrap_past(int fd, uint64_t id, const char *chan,
 				     size_t len, uint64_t *ids, size_t max)
 {
