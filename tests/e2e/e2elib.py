@@ -103,6 +103,15 @@ def require(*tools):
             skip_all("no " + t)
 
 
+
+def require_websockets():
+    """python3-websockets (Debian's, for /usr/bin/python3), or skip the whole test."""
+    try:
+        import websockets
+    except ImportError:
+        skip_all("no python3-websockets for /usr/bin/python3")
+    return websockets
+
 # --- pushd ---------------------------------------------------------------
 
 def free_port():

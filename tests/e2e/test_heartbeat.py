@@ -21,41 +21,40 @@ BUSY_S = 12       # seconds of one message a second
 QUIET_S = 2 * HB + 2  # then this long without any
 
 
-def read_sse(cl, until, out):
-    """(time, kind) per item until @until: "msg" or "hb"."""
+def collect(recv, kind_of, until, out):
+    """(time, kind) per item that recv(timeout) gives until @until, kind_of()
+    naming it (None: not logged); the stream's end (None, or a kind "end")
+    ends the log."""
     while time.monotonic() < until:
         try:
-            ev = cl.next(max(0.05, until - time.monotonic()))
+            item = recv(max(0.05, until - time.monotonic()))
         except socket.timeout:
             break
-        if ev is None:
-            out.append((time.monotonic(), "end"))
+        kind = "end" if item is None else kind_of(item)
+        if kind:
+            out.append((time.monotonic(), kind))
+        if kind == "end":
             break
+
+
+def read_sse(cl, until, out):
+    """SSE items until @until: "msg" or "hb"."""
+    def kind_of(ev):
         if "event" in ev:
-            out.append((time.monotonic(), "msg"))
-        elif ev.get("comment") == "hb":
-            out.append((time.monotonic(), "hb"))
+            return "msg"
+        return "hb" if ev.get("comment") == "hb" else None
+    collect(cl.next, kind_of, until, out)
 
 
 def read_ws(ws, until, out):
-    """(time, kind) per frame until @until: "msg" or "ping" (answered)."""
-    while time.monotonic() < until:
-        try:
-            f = ws.recv_frame(max(0.05, until - time.monotonic()))
-        except socket.timeout:
-            break
-        if f is None:
-            out.append((time.monotonic(), "end"))
-            break
+    """WebSocket frames until @until: "msg" or "ping" (answered)."""
+    def kind_of(f):
         op = f[2]
         if op == E.OP_PING:
-            out.append((time.monotonic(), "ping"))
             ws.send(E.OP_PONG, f[3])
-        elif op == E.OP_TEXT:
-            out.append((time.monotonic(), "msg"))
-        elif op == E.OP_CLOSE:
-            out.append((time.monotonic(), "end"))
-            break
+            return "ping"
+        return {E.OP_TEXT: "msg", E.OP_CLOSE: "end"}.get(op)
+    collect(ws.recv_frame, kind_of, until, out)
 
 
 def times(log, kind):

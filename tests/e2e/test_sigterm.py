@@ -19,10 +19,7 @@ import e2elib as E  # noqa: E402
 
 def main(tap):
     E.require()
-    try:
-        import websockets
-    except ImportError:
-        E.skip_all("no python3-websockets for /usr/bin/python3")
+    websockets = E.require_websockets()
     pd = E.Pushd("--heartbeat", "30", "--poll-timeout", "60")
     ch = E.unique_channel("term")
     res = {}

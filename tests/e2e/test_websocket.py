@@ -42,10 +42,7 @@ ws.on('error', (e) => { console.error(String(e)); });
 
 def main(tap):
     E.require()
-    try:
-        import websockets
-    except ImportError:
-        E.skip_all("no python3-websockets for /usr/bin/python3")
+    websockets = E.require_websockets()
     pd = E.Pushd("--heartbeat", "1")
     dev = E.Device()
     ch = E.unique_channel("ws")

@@ -29,11 +29,8 @@ def inflate(payload):
 
 def main(tap):
     E.require()
-    try:
-        import websockets
-        from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
-    except ImportError:
-        E.skip_all("no python3-websockets for /usr/bin/python3")
+    websockets = E.require_websockets()
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
     # The raw clients below read frames without answering pings: --ping-misses
     # high enough that a slow emulator never closes them for it mid-test.
     pd = E.Pushd("--heartbeat", "1", "--ping-misses", "60")
