@@ -24,6 +24,7 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->max_channels = 100000;
 	cfg->header_timeout = 10;
 	cfg->pong_misses = 3;
+	cfg->close_timeout = 60;
 	cfg->replay_cache = 16 << 20;
 	cfg->max_msg_size = 65536;
 	cfg->listen_fd = -1;

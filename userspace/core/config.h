@@ -38,6 +38,7 @@ struct pushd_config {
 	unsigned int max_channels;	/* --max-channels: channels with subscribers */
 	unsigned int header_timeout;	/* --header-timeout: seconds to send the request head */
 	unsigned int pong_misses;	/* --ping-misses: WebSocket pings unanswered before close */
+	unsigned int close_timeout;	/* --close-timeout: seconds a client being closed may take */
 	size_t replay_cache;		/* --replay-cache: bytes of resume items shared */
 	unsigned int max_msg_size;	/* the device's, from PUSH_IOC_INFO */
 	int verbose;			/* -v */

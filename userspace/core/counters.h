@@ -18,6 +18,7 @@ struct transport_stats {
 	atomic_ullong items_out;	/* messages and gaps written */
 	atomic_ullong bytes_out;	/* bytes written (payload of the transport) */
 	atomic_ullong slow;		/* cut off for being slow */
+	atomic_ullong close_timeouts;	/* closing, and shut down before taking the close */
 };
 
 struct pushd_stats {

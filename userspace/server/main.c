@@ -63,6 +63,8 @@ static const char usage[] =
 "  --max-channels N       channels with subscribers at once (100000)\n"
 "  --header-timeout S     a request head must be complete within S seconds (10)\n"
 "  --ping-misses N        close a WebSocket after N unanswered pings (3)\n"
+"  --close-timeout S      a stream being closed (slow, shutdown, expired token)\n"
+"                         is cut S seconds later, read or not (60)\n"
 "  --replay-cache BYTES   resume items shared by resuming clients (16777216)\n"
 "  --config FILE          read these settings from FILE first, one 'name = value'\n"
 "                         a line (pushd(8)); the command line wins\n"
@@ -78,7 +80,7 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
-	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_REPLAY_CACHE,
+	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY,
 	OPT_CONFIG,
 };
@@ -100,6 +102,7 @@ static const struct option options[] = {
 	{ "max-channels", required_argument, NULL, OPT_MAX_CHANNELS },
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "ping-misses", required_argument, NULL, OPT_PING_MISSES },
+	{ "close-timeout", required_argument, NULL, OPT_CLOSE_TIMEOUT },
 	{ "replay-cache", required_argument, NULL, OPT_REPLAY_CACHE },
 	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
@@ -389,6 +392,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PING_MISSES:
 			cfg->pong_misses = (unsigned int)parse_num("ping-misses", optarg, 1, 1000);
+			break;
+		case OPT_CLOSE_TIMEOUT:
+			cfg->close_timeout = (unsigned int)parse_num("close-timeout", optarg, 1, 3600);
 			break;
 		case OPT_REPLAY_CACHE:
 			cfg->replay_cache = parse_num("replay-cache", optarg, 0, 1ULL << 34);

@@ -45,9 +45,11 @@ size_t stats_json(char **out)
 		struct transport_stats *ts = &s->t[t];
 
 		fprintf(f, "%s\"%s\":{\"connections\":%llu,\"connections_total\":%llu,"
-			"\"messages_out\":%llu,\"bytes_out\":%llu,\"slow_disconnects\":%llu}",
+			"\"messages_out\":%llu,\"bytes_out\":%llu,\"slow_disconnects\":%llu,"
+			"\"close_timeouts\":%llu}",
 			t == PUSH_TRANSPORT_LONGPOLL ? "" : ",", tnames[t], LOAD(ts->conns),
-			LOAD(ts->conns_total), LOAD(ts->items_out), LOAD(ts->bytes_out), LOAD(ts->slow));
+			LOAD(ts->conns_total), LOAD(ts->items_out), LOAD(ts->bytes_out), LOAD(ts->slow),
+			LOAD(ts->close_timeouts));
 		conns += LOAD(ts->conns);
 		out_items += LOAD(ts->items_out);
 		out_bytes += LOAD(ts->bytes_out);
@@ -115,6 +117,9 @@ size_t stats_prometheus(char **out)
 		  offsetof(struct transport_stats, bytes_out) },
 		{ "push_slow_disconnects_total", "counter", "Subscribers cut off for a full queue.",
 		  offsetof(struct transport_stats, slow) },
+		{ "push_close_timeouts_total", "counter",
+		  "Streams being closed that were shut down before they took the close (--close-timeout, "
+		  "or a WebSocket stalled for 10 s).", offsetof(struct transport_stats, close_timeouts) },
 	};
 	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per[i].name, per[i].help, per[i].name, per[i].type);

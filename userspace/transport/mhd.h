@@ -35,6 +35,13 @@ void http_common_headers(struct MHD_Response *r);
 /* The connection's socket. */
 int http_conn_fd(struct MHD_Connection *conn);
 
+/*
+ * Aborts the TCP connection on socket @fd: both ways shut down, and the
+ * close that follows (whoever owns the socket) sends a RST and drops what
+ * the socket still holds instead of sending it on.
+ */
+void http_abort_fd(int fd);
+
 /* True if header @name's comma-separated value list holds @token (any case). */
 bool http_header_has(struct MHD_Connection *conn, const char *name, const char *token);
 

@@ -26,6 +26,7 @@ struct sse_client {
 	struct hup_watch hup;
 	struct MHD_Connection *conn;
 	uint64_t next_hb;	/* monotonic seconds */
+	uint64_t close_last;	/* closing: when its socket is shut down, read or not */
 	uint8_t preamble;	/* bytes of "retry: 2000\n\n" sent */
 };
 
@@ -140,11 +141,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		probe_count_delivered(c->fd, items);
 	}
 	stat_add(&pushd_stats.t[PUSH_TRANSPORT_SSE].bytes_out, off);
-	if (off) {
+	if (off && !(c->flags & CF_CLOSING)) {
 		/* it sent something: no heartbeat before another interval without */
 		s->next_hb = sse_now() + pushd_cfg.heartbeat;
 		hub_rearm(c, s->next_hb);
-	} else {
+	} else if (!off) {
 		if ((c->flags & CF_DONE) || ((c->flags & CF_CLOSING) && !c->qlen)) {
 			hub_unlock();
 			return MHD_CONTENT_READER_END_OF_STREAM;
@@ -211,6 +212,22 @@ static uint64_t sse_heartbeat(struct client *c, uint64_t now)
 {
 	struct sse_client *s = (struct sse_client *)c;
 
+	if (c->flags & CF_CLOSING) {
+		if (now < s->close_last)
+			return s->close_last;
+		/*
+		 * --close-timeout is over and the close event is still not
+		 * taken: a reader that trickles would keep MHD's inactivity
+		 * timeout from ever firing.  Abort the connection: what its
+		 * socket still holds is dropped (an orphaned socket would keep
+		 * sending it), MHD, woken by the hang-up, closes it with a RST.
+		 */
+		http_abort_fd(c->fd);
+		c->flags |= CF_GONE;
+		stat_add(&pushd_stats.t[PUSH_TRANSPORT_SSE].close_timeouts, 1);
+		longpoll_wake(c, s->conn);
+		return 0;
+	}
 	if (now < s->next_hb)
 		return s->next_hb;
 	s->next_hb = now + pushd_cfg.heartbeat;
@@ -226,6 +243,8 @@ static void sse_close(struct client *c, enum client_close why)
 	client_push(c, why == CLOSE_SLOW ? &sse_close_slow :
 		       why == CLOSE_EXPIRED ? &sse_close_expired : &sse_close_shutdown);
 	c->flags |= CF_CLOSING;
+	((struct sse_client *)c)->close_last = sse_now() + pushd_cfg.close_timeout;
+	hub_rearm(c, ((struct sse_client *)c)->close_last);
 	hub_mark_dirty(c);
 }
 

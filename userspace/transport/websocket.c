@@ -36,8 +36,7 @@
 
 #define WS_IOV_ITEMS	64		/* items per sendmsg() */
 #define WS_MAX_MESSAGE	(64 * 1024)	/* largest client message (ignored anyway) */
-#define WS_CLOSE_WAIT	10		/* seconds a closing client may stall */
-#define WS_CLOSE_MAX	60		/* seconds a closing client may take at all */
+#define WS_CLOSE_WAIT	10		/* seconds a closing client may stall; --close-timeout at all */
 #define WS_READ_MAX	4		/* recv()s of 16 KiB per wakeup: others get their turn */
 
 /* A control frame kept in the client itself (ref 0: never freed, costs nothing more). */
@@ -377,6 +376,12 @@ static void ws_pong_sent(struct ws_client *wc)
 }
 
 /* Ends the session with a close frame: drops what was queued but a frame half sent. */
+/* The next stall check of a closing client: WS_CLOSE_WAIT from @now, never past close_last. */
+static uint64_t ws_close_wait(const struct ws_client *wc, uint64_t now)
+{
+	return now + WS_CLOSE_WAIT < wc->close_last ? now + WS_CLOSE_WAIT : wc->close_last;
+}
+
 static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 {
 	struct client *c = &wc->c;
@@ -389,8 +394,8 @@ static void ws_begin_close(struct ws_client *wc, struct item *close_item)
 	wc->pong_queued = client_head(c) == &wc->pong.it;
 	wc->pong_again = false;
 	c->flags |= CF_CLOSING;
-	wc->close_by = ws_now() + WS_CLOSE_WAIT;
-	wc->close_last = ws_now() + WS_CLOSE_MAX;
+	wc->close_last = ws_now() + pushd_cfg.close_timeout;
+	wc->close_by = ws_close_wait(wc, ws_now());
 	if (ioctl(c->fd, SIOCOUTQ, &wc->outq) < 0)
 		wc->outq = 0;
 	wc->sent_mark = wc->sent;
@@ -570,9 +575,11 @@ static uint64_t ws_heartbeat(struct client *c, uint64_t now)
 		if (now < wc->close_last && (outq < wc->outq || wc->sent != wc->sent_mark)) {
 			wc->outq = outq;
 			wc->sent_mark = wc->sent;
-			wc->close_by = now + WS_CLOSE_WAIT;
+			wc->close_by = ws_close_wait(wc, now);
 			return ws_next_due(wc);
 		}
+		stat_add(&pushd_stats.t[PUSH_TRANSPORT_WEBSOCKET].close_timeouts, 1);
+		http_abort_fd(c->fd);
 		ws_kill(wc);
 		return 0;
 	}
