@@ -31,7 +31,9 @@ uid=$(awk '/^Uid:/ {print $2}' "/proc/$PUSHD_PID/status")
 check "--user nobody: pushd runs as nobody's uid" test "$uid" = "$(id -u nobody)"
 
 pub "$CH" before
-curl -sN -m 20 --cacert "$T/cert.pem" -H 'Accept: text/event-stream' \
+# The clients live long enough for a loaded emulator to start both (the
+# Python one takes seconds); they are ended by kill once checked.
+curl -sN -m 120 --cacert "$T/cert.pem" -H 'Accept: text/event-stream' \
 	"$BASE/sub/$CH?since=oldest" -o "$T/sse" &
 SSE=$!
 /usr/bin/python3 - "$PORT" "$CH" "$T/cert.pem" >"$T/ws" 2>&1 <<'PY' &
@@ -41,14 +43,14 @@ port, ch, ca = sys.argv[1:4]
 ctx = ssl.create_default_context(cafile=ca)
 async def main():
     async with websockets.connect("wss://127.0.0.1:%s/sub/%s?since=oldest" % (port, ch),
-                                  ssl=ctx, open_timeout=20) as ws:
+                                  ssl=ctx, open_timeout=90) as ws:
         for _ in range(2):
-            print(json.loads(await asyncio.wait_for(ws.recv(), 20))["data"], flush=True)
+            print(json.loads(await asyncio.wait_for(ws.recv(), 90))["data"], flush=True)
 asyncio.run(main())
 PY
 WS=$!
 wait_subscribers_tls() {
-	curl -s --cacert "$T/cert.pem" "$BASE/pub/$CH" |
+	curl -s -m 5 --cacert "$T/cert.pem" "$BASE/pub/$CH" |
 		jq -e '.subscribers.sse >= 1 and .subscribers.websocket >= 1' >/dev/null
 }
 wait_for 30 wait_subscribers_tls
@@ -72,8 +74,8 @@ ok "$PUSHD_RC" "pushd (TLS, nobody) exits 0 on SIGTERM" "exit status $PUSHD_RC"
 # not, while 127.0.0.2 (another loopback address) still gets one.
 PORT=$(free_port)
 pushd_start --max-conns-per-ip 2 || { ok 1 "pushd starts"; e2e_done; }
-sse_from() { # SOURCE OUT: an SSE stream from address SOURCE, at most 15 s
-	curl -sN -m 15 --interface "$1" -H 'Accept: text/event-stream' "$BASE/sub/$CH" \
+sse_from() { # SOURCE OUT: an SSE stream from address SOURCE, at most 60 s
+	curl -sN -m 60 --interface "$1" -H 'Accept: text/event-stream' "$BASE/sub/$CH" \
 		-o "$2" -w '%{http_code}' >"$2.code"
 }
 count_from2() {
