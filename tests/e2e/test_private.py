@@ -232,10 +232,43 @@ def main(tap):
     tap.eq("101", got, "--allow-origin '*': another site's page that holds the token (?token=): 101")
     tap.eq(0, pd.stop(), "pushd exits 0")
 
+    # --jwt-issuer, --jwt-audience, --jwt-require-exp: a token issued for
+    # another service with the same key, or one that never expires, is refused
+    pd = E.Pushd("--private", "user.*", "--jwt-secret-file", sec, "--jwt-issuer", "app",
+                 "--jwt-audience", "push", "--jwt-require-exp")
+
+    def claims(**kw):
+        c = grant([a])
+        c.update(kw)
+        return {k: v for k, v in c.items() if v is not None}
+
+    for c, want, name in (
+            (claims(iss="app", aud="push"), 200, "iss and aud as required"),
+            (claims(iss="app", aud=["mail", "push"]), 200, "aud an array naming it"),
+            (claims(iss="mail", aud="push"), 401, "another service's iss"),
+            (claims(iss="app", aud="mail"), 401, "another audience"),
+            (claims(aud="push"), 401, "no iss"),
+            (claims(iss="app", aud="push", exp=None), 401, "no exp")):
+        path = "/sub/%s?token=%s" % (a, jwt_hs(c))
+        if want == 200:  # a stream that stays open: its head is enough
+            sse = E.SseClient(pd.port, path, timeout=20)
+            st, why = sse.head(20)[0], ""
+            sse.close()
+        else:
+            st, why, _ = sse_status(pd, path)
+            why = "(%s)" % why.split("is private: ")[-1].split(" (a JWT")[0]
+        tap.eq(want, st, "--jwt-issuer app --jwt-audience push --jwt-require-exp: %s: %d %s"
+               % (name, want, why))
+    tap.eq(0, pd.stop(), "pushd exits 0")
+
     # bad configurations are refused at start
     r = subprocess.run([E.PUSHD, "--private", "user.*", "--listen", "127.0.0.1:%d" % E.free_port()],
                        capture_output=True, timeout=30)
     tap.ok(r.returncode == 2 and b"jwt" in r.stderr, "--private without a key: exit 2 (%s)"
+           % r.stderr.decode(errors="replace").strip())
+    r = subprocess.run([E.PUSHD, "--jwt-audience", "push", "--listen", "127.0.0.1:%d" % E.free_port()],
+                       capture_output=True, timeout=30)
+    tap.ok(r.returncode == 2 and b"jwt" in r.stderr, "--jwt-audience without a key: exit 2 (%s)"
            % r.stderr.decode(errors="replace").strip())
     short_sec = os.path.join(tmp, "short")
     with open(short_sec, "w") as f:

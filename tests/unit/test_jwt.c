@@ -5,7 +5,8 @@
  * are accepted and grant what they name; a wrong signature, a tampered
  * payload, alg none, an alg without its key (HS256 signed with the public
  * key: algorithm confusion), expired and not-yet-valid tokens, malformed
- * forms and bad claims are refused with the right error.  TAP output.
+ * forms and bad claims are refused with the right error; with an issuer,
+ * an audience or exp required, tokens without them are.  TAP output.
  */
 #include <errno.h>
 #include <gnutls/abstract.h>
@@ -257,6 +258,61 @@ static void test_hs256(void)
 	jwt_keys_free(&k);
 }
 
+/* --jwt-issuer, --jwt-audience, --jwt-require-exp */
+static void test_policy(void)
+{
+	struct jwt_keys k = { 0 };
+	struct jwt_claims c;
+	static const struct {
+		const char *payload;
+		int want;
+		const char *name;
+	} cases[] = {
+		{ "{\"exp\":1764600060,\"iss\":\"app\",\"aud\":\"push\"}", 0, "iss and aud as required" },
+		{ "{\"exp\":1764600060,\"iss\":\"app\",\"aud\":[\"mail\",\"push\"]}", 0,
+		  "aud an array naming it" },
+		{ "{\"exp\":1764600060,\"iss\":\"other\",\"aud\":\"push\"}", -EINVAL, "another iss" },
+		{ "{\"exp\":1764600060,\"aud\":\"push\"}", -EINVAL, "no iss" },
+		{ "{\"exp\":1764600060,\"iss\":\"app\",\"aud\":\"mail\"}", -EINVAL, "another aud" },
+		{ "{\"exp\":1764600060,\"iss\":\"app\",\"aud\":[\"mail\"]}", -EINVAL,
+		  "an aud array without it" },
+		{ "{\"exp\":1764600060,\"iss\":\"app\"}", -EINVAL, "no aud" },
+		{ "{\"exp\":1764600060,\"iss\":\"appx\",\"aud\":\"push\"}", -EINVAL,
+		  "iss with the required one as a prefix" },
+		{ "{\"exp\":1764600060,\"iss\":\"app\",\"aud\":\"pus\"}", -EINVAL,
+		  "aud a prefix of the required one" },
+		{ "{\"exp\":1764600060,\"iss\":[\"app\"],\"aud\":\"push\"}", -EINVAL,
+		  "iss an array (it is one string)" },
+		{ "{\"iss\":\"app\",\"aud\":\"push\"}", -EINVAL, "no exp, required" },
+		{ "{\"exp\":1764600000,\"iss\":\"app\",\"aud\":\"push\"}", -EKEYEXPIRED,
+		  "expired stays expired" },
+	};
+	char *t;
+
+	CHECK(jwt_keys_set_secret(&k, secret, strlen(secret)) == 0, "policy: secret taken");
+	k.iss = "app";
+	k.aud = "push";
+	k.need_exp = true;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int err;
+
+		t = hs256(HS, cases[i].payload, secret, strlen(secret));
+		err = verify(&k, t, &c);
+		CHECK(err == cases[i].want, "policy: %s (%d)", cases[i].name, err);
+		if (!err)
+			jwt_claims_free(&c);
+		free(t);
+	}
+	/* without a policy, the same tokens pass on their signature and time alone */
+	k.iss = k.aud = NULL;
+	k.need_exp = false;
+	t = hs256(HS, "{\"iss\":\"other\",\"aud\":\"mail\"}", secret, strlen(secret));
+	CHECK(verify(&k, t, &c) == 0, "no policy: another iss and aud, no exp: taken");
+	jwt_claims_free(&c);
+	free(t);
+	jwt_keys_free(&k);
+}
+
 static void test_pk(bool ec)
 {
 	const char *name = ec ? "ES256" : "RS256";
@@ -310,6 +366,7 @@ static void test_pk(bool ec)
 int main(void)
 {
 	test_hs256();
+	test_policy();
 	test_pk(true);
 	test_pk(false);
 	return tap_done();

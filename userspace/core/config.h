@@ -27,6 +27,9 @@ struct pushd_config {
 	char *jwt_secret;		/* contents of --jwt-secret-file (HS256) */
 	size_t jwt_secret_len;
 	char *jwt_key_pem;		/* contents of --jwt-key-file (ES256, RS256) */
+	const char *jwt_issuer;		/* --jwt-issuer: the "iss" tokens must have */
+	const char *jwt_audience;	/* --jwt-audience: the "aud" tokens must name */
+	int jwt_require_exp;		/* --jwt-require-exp */
 	char *cert_pem, *key_pem;	/* contents of --cert / --key */
 	const char *user;		/* --user */
 	unsigned int heartbeat;		/* --heartbeat seconds */

@@ -30,6 +30,13 @@ int auth_init(const char **why)
 		if (err)
 			return err;
 	}
+	auth_keys.iss = pushd_cfg.jwt_issuer;
+	auth_keys.aud = pushd_cfg.jwt_audience;
+	auth_keys.need_exp = pushd_cfg.jwt_require_exp;
+	if ((auth_keys.iss || auth_keys.aud || auth_keys.need_exp) && !auth_keys.secret && !auth_keys.pub) {
+		*why = "--jwt-issuer, --jwt-audience and --jwt-require-exp need --jwt-secret-file or --jwt-key-file";
+		return -EINVAL;
+	}
 	if (pushd_cfg.nprivate && !auth_keys.secret && !auth_keys.pub) {
 		*why = "--private needs --jwt-secret-file or --jwt-key-file";
 		return -EINVAL;

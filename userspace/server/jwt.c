@@ -196,6 +196,27 @@ static bool numeric_date(json_t *payload, const char *name, int64_t *out)
 	return false;
 }
 
+/* True if @v is the string @want, byte for byte. */
+static bool claim_is(const json_t *v, const char *want)
+{
+	return json_is_string(v) && json_string_length(v) == strlen(want) &&
+	       !memcmp(json_string_value(v), want, json_string_length(v));
+}
+
+/* "aud" (RFC 7519 4.1.3): one string, or an array of them, naming @want. */
+static bool claim_names(const json_t *v, const char *want)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return claim_is(v, want);
+	json_array_foreach(v, i, e)
+		if (claim_is(e, want))
+			return true;
+	return false;
+}
+
 int jwt_verify(const struct jwt_keys *k, const char *token, size_t len, int64_t now,
 	       struct jwt_claims *out, const char **why)
 {
@@ -253,6 +274,18 @@ int jwt_verify(const struct jwt_keys *k, const char *token, size_t len, int64_t 
 	if (json_object_get(payload, "nbf") && now < nbf) {
 		*why = "token not valid yet";
 		err = -EKEYEXPIRED;
+		goto out;
+	}
+	if (k->need_exp && !json_object_get(payload, "exp")) {
+		*why = "token without exp (pushd requires one: --jwt-require-exp)";
+		goto out;
+	}
+	if (k->iss && !claim_is(json_object_get(payload, "iss"), k->iss)) {
+		*why = "token of another issuer (iss)";
+		goto out;
+	}
+	if (k->aud && !claim_names(json_object_get(payload, "aud"), k->aud)) {
+		*why = "token for another audience (aud)";
 		goto out;
 	}
 	out->payload = payload;

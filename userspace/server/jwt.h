@@ -9,8 +9,11 @@
  *   {"exp": 1764600000, "nbf": ..., "push": {"subscribe": ["user.42", "room.*"],
  *                                            "publish": ["user.42"]}}
  *
- * "exp" and "nbf" are checked when present; a channel is granted when an
- * entry equals it, or ends in '*' and is a prefix of it.  Crypto is
+ * "exp" and "nbf" are checked when present (a key may require "exp"); a
+ * key may also name the one "iss" and the "aud" its tokens must carry (an
+ * "aud" array must hold it), so that tokens issued for another service
+ * that shares the key are not taken.  A channel is granted when an entry
+ * equals it, or ends in '*' and is a prefix of it.  Crypto is
  * GnuTLS/nettle's, JSON jansson's.
  */
 #ifndef PUSHD_JWT_H
@@ -28,6 +31,9 @@ struct jwt_keys {
 	size_t secret_len;
 	void *pub;			/* gnutls_pubkey_t, NULL without */
 	int pub_alg;			/* JWT_ES256 or JWT_RS256 */
+	const char *iss;		/* "iss" a token must have, NULL: any or none */
+	const char *aud;		/* "aud" a token must name, NULL: any or none */
+	bool need_exp;			/* a token without "exp" is refused */
 };
 
 enum { JWT_HS256 = 1, JWT_ES256, JWT_RS256 };
@@ -51,7 +57,8 @@ void jwt_keys_free(struct jwt_keys *k);
 
 /*
  * Verifies @token (@len bytes) at @now (seconds since the epoch): its
- * form, "alg", signature, "exp" and "nbf".  Returns 0 and fills @out (free
+ * form, "alg", signature, "exp" and "nbf", and "iss", "aud" and the
+ * presence of "exp" as @k asks.  Returns 0 and fills @out (free
  * it with jwt_claims_free()), or -EINVAL / -EKEYREJECTED (bad signature) /
  * -EKEYEXPIRED (expired or not yet valid) with *why a short sentence.
  */

@@ -51,6 +51,9 @@ static const char usage[] =
 "                         'prefix*' ('user.*'); repeatable\n"
 "  --jwt-secret-file F    HS256 secret of the tokens (32 bytes or more)\n"
 "  --jwt-key-file F       PEM public key of the tokens: EC P-256 (ES256) or RSA (RS256)\n"
+"  --jwt-issuer ISS       take only tokens whose \"iss\" is ISS\n"
+"  --jwt-audience AUD     take only tokens whose \"aud\" names AUD\n"
+"  --jwt-require-exp      take only tokens with an \"exp\"\n"
 "  --cert F --key F       serve HTTPS/WSS with this PEM certificate and key\n"
 "  --user U               drop root for user U once the device and port are open\n"
 "  --heartbeat S          SSE comment / WebSocket ping every S seconds (15)\n"
@@ -81,7 +84,7 @@ enum {
 	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
-	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY,
+	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY, OPT_JWT_ISSUER, OPT_JWT_AUDIENCE, OPT_JWT_REQUIRE_EXP,
 	OPT_CONFIG,
 };
 
@@ -109,6 +112,9 @@ static const struct option options[] = {
 	{ "private", required_argument, NULL, OPT_PRIVATE },
 	{ "jwt-secret-file", required_argument, NULL, OPT_JWT_SECRET },
 	{ "jwt-key-file", required_argument, NULL, OPT_JWT_KEY },
+	{ "jwt-issuer", required_argument, NULL, OPT_JWT_ISSUER },
+	{ "jwt-audience", required_argument, NULL, OPT_JWT_AUDIENCE },
+	{ "jwt-require-exp", no_argument, NULL, OPT_JWT_REQUIRE_EXP },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -356,6 +362,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JWT_KEY:
 			cfg->jwt_key_pem = slurp("jwt-key-file", optarg);
+			break;
+		case OPT_JWT_ISSUER:
+			cfg->jwt_issuer = optarg;
+			break;
+		case OPT_JWT_AUDIENCE:
+			cfg->jwt_audience = optarg;
+			break;
+		case OPT_JWT_REQUIRE_EXP:
+			cfg->jwt_require_exp = 1;
 			break;
 		case OPT_CERT:
 			cert = optarg;
