@@ -9,6 +9,8 @@ an SSE and a WebSocket subscriber then get one gap object
 difference}, then every retained message in order, and /stats counts one
 gap read.  Then a writer publishes as fast as it can while pushd reads:
 every id from the first to the last is delivered or inside a gap, once.
+--reader mmap on a device without a mapping (/dev/null) and a bad
+--reader value are refused with a clear message.
 
 vm-params: ring_size=65536 max_msg_size=4096 devices=2
 """
@@ -16,6 +18,7 @@ vm-params: ring_size=65536 max_msg_size=4096 devices=2
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -155,8 +158,20 @@ def lapped(tap, reader, dev):
     tap.eq(0, pd.stop(), "%s: pushd exits 0 on SIGTERM" % reader)
 
 
+def refused(tap):
+    """--reader mmap on a device without a mapping, and a bad --reader: clear errors."""
+    for args, code, what in ((["--reader", "mmap", "--device", "/dev/null"], 1, "cannot map /dev/null"),
+                             (["--reader", "mapped"], 2, "expected auto, mmap or read")):
+        p = subprocess.run([E.PUSHD, "--listen", "127.0.0.1:%d" % E.free_port()] + args,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        err = p.stderr.decode("utf-8", "replace")
+        tap.ok(p.returncode == code and what in err, "%s: exit %d, '%s'" % (" ".join(args), code, what),
+               "exit %d: %s" % (p.returncode, err[-300:]))
+
+
 def main(tap):
     E.require()
+    refused(tap)
     dev = E.Device()
     if dev.info()["ring_size"] > 1 << 20:
         E.skip_all("needs a small ring (vm-params: ring_size=65536)")
