@@ -101,6 +101,36 @@ void push_ring_seek_end(struct push_ring *r)
 	r->next_id = 0;
 }
 
+void push_ring_seek_id(struct push_ring *r, uint64_t id)
+{
+	uint64_t head = head_pos(r);
+
+	r->pos = tail_pos(r);
+	while (r->pos < head) {
+		uint64_t off = r->pos % r->size, room = r->size - off;
+		struct push_record rec;
+
+		if (r->pos < tail_pos(r)) {
+			r->pos = tail_pos(r);
+			continue;
+		}
+		if (room < HDR_SIZE) {
+			r->pos += room;
+			continue;
+		}
+		memcpy(&rec, r->data + off, sizeof(rec));
+		if (overwritten(r, r->pos))
+			continue;
+		/* a corrupt record: push_ring_read() will say so */
+		if (rec.size < HDR_SIZE || rec.size % PUSH_RECORD_ALIGN || rec.size > room)
+			break;
+		if (rec.type == PUSH_REC_MSG && rec.id >= id)
+			break;
+		r->pos += rec.size;
+	}
+	r->next_id = id;
+}
+
 int push_ring_ready(const struct push_ring *r)
 {
 	return r->pos < head_pos(r);
@@ -155,8 +185,23 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 			continue;
 		}
 		need = rec.size;
-		if (len - done < need)
+		if (len - done < need) {
+			/*
+			 * As read(): a gap before a record that does not fit
+			 * is returned alone if it fits (its id is trusted
+			 * only once the header is known whole).
+			 */
+			if (overwritten(r, r->pos))
+				continue;
+			if (r->next_id && rec.id > r->next_id && len - done >= GAP_SIZE) {
+				put_gap(out + done, r->next_id, rec.id);
+				done += GAP_SIZE;
+				r->gaps++;
+				r->lost += rec.id - r->next_id;
+				r->next_id = rec.id;
+			}
 			break;
+		}
 		memcpy(out + done, r->data + off, rec.size);
 		/* Valid now, and so is the header copied before. */
 		if (overwritten(r, r->pos))

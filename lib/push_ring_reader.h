@@ -71,6 +71,15 @@ void push_ring_seek_oldest(struct push_ring *r);
 void push_ring_seek_end(struct push_ring *r);
 
 /*
+ * Moves to message @id (>= 1): to its record, or to the first record after
+ * it, or past the newest if none is newer, walking from the oldest record.
+ * Unlike the seeks above it expects @id: if records from @id on are lost
+ * (already, or before they are read) the next push_ring_read() reports
+ * them as a gap, as read() does after lseek(fd, id, SEEK_SET).
+ */
+void push_ring_seek_id(struct push_ring *r, uint64_t id);
+
+/*
  * Copies whole records into @buf (at most @len bytes) and moves past them.
  * Returns bytes (a multiple of 8), 0 when nothing is new, -EINVAL when the
  * next record does not fit in @len, or -EPROTO if the ring is corrupt.

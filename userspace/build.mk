@@ -50,3 +50,11 @@ $(PUSHD_LIB_C): $(PUSHD_LIB_JS) userspace/build.mk
 $(PUSHD_LIB_O): $(PUSHD_LIB_C) userspace/server/www.h
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The hub's mmap reader (core/devread.c) is lib/push_ring_reader.c, the
+# device's reader library (below every layer of pushd, like the uapi
+# header): included as <push_ring_reader.h>, linked into pushd, and built
+# with the sanitizers into the unit tests.
+CFLAGS += -Ilib
+$(BIN)/pushd: $(O)/lib/push_ring_reader.o
+LIB_SAN_OBJS += $(O)/san/lib/push_ring_reader.o

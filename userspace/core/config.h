@@ -12,10 +12,18 @@
 /* Entries of each repeatable option (--allow-host, --trusted-proxy). */
 #define PUSHD_LIST_MAX 16
 
+/* How the hub reads the device (--reader). */
+enum pushd_reader {
+	PUSHD_READER_AUTO,	/* mmap where the device offers it, else read */
+	PUSHD_READER_MMAP,	/* the read-only mapping of the history; refuse to start without */
+	PUSHD_READER_READ,	/* read() through io_uring into a buffer */
+};
+
 struct pushd_config {
 	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
 	socklen_t listen_len;
 	const char *device;		/* --device, default /dev/push */
+	enum pushd_reader reader;	/* --reader, default auto */
 	char *token;			/* contents of --token-file, NULL without */
 	const char *allow_origin;	/* --allow-origin, NULL without */
 	const char *allow_host[PUSHD_LIST_MAX];	/* --allow-host names */

@@ -3,19 +3,28 @@
  * hub_thread.c - the hub's thread: read /dev/push, tick, drive the sockets
  * transports hand over.  One io_uring with four kinds of requests:
  *
- *   HUB_DEV    a read() of /dev/push into a 256 KiB buffer.  The module
- *              sets FMODE_NOWAIT, so io_uring tries the read without
- *              blocking and, when nothing is ready, arms poll on the file
- *              and retries when a message lands: no worker thread, no
- *              busy loop.  One read returns thousands of records.
+ *   HUB_DEV    how the device is waited for, by one of two readers
+ *              (--reader):
+ *              mmap: a one-shot poll of the device fd.  The records are
+ *              read in place from the read-only mapping of the history
+ *              (devread.c), with no system call while any are new; once
+ *              caught up, the fd's cursor is moved to the next id expected
+ *              (lseek) and polled: POLLIN then says exactly that newer
+ *              records exist (docs/ABI.txt, "poll()").
+ *              read: a read() into a 256 KiB buffer.  The module sets
+ *              FMODE_NOWAIT, so io_uring tries the read without blocking
+ *              and, when nothing is ready, arms poll on the file and
+ *              retries when a message lands.  One read returns thousands
+ *              of records.
+ *              Neither needs a worker thread or a busy loop.
  *   HUB_EPOLL  a one-shot poll of the epoll set holding the sockets that
  *              transports drive themselves; re-armed after each harvest.
  *   HUB_TICK   a 1 s timeout: heartbeats and long-poll deadlines.
  *   HUB_WAKE   a read of an eventfd, to stop the loop.
  *
- * A device read is handled in two passes: first every record is encoded
- * once (item.c) without the lock; then hub_fanout() (hub.c) queues each
- * item by reference on the subscribers of its channel.
+ * A batch is handled in two passes: first every record is encoded once
+ * (devread.c, item.c) without the lock; then hub_fanout() (hub.c) queues
+ * each item by reference on the subscribers of its channel.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -33,6 +42,7 @@
 
 #include "core/config.h"
 #include "core/counters.h"
+#include "core/devread.h"
 #include "core/hub.h"
 #include "core/hub_thread.h"
 #include "protocol/record.h"
@@ -44,8 +54,12 @@ enum { HUB_DEV = 1, HUB_EPOLL, HUB_TICK, HUB_WAKE };
 /* The thread's own state: only it (and init/stop, before and after it) touch it. */
 static struct {
 	int devfd, epfd, wakefd;
-	uint8_t *buf;
-	size_t buflen;
+	uint8_t *buf;			/* read: the buffer */
+	size_t buflen;			/* its size, and the mmap reader's batch */
+	bool mmap;			/* the mmap reader */
+	bool polling;			/* mmap: the poll of the device is armed */
+	uint64_t sought;		/* mmap: the id the fd's cursor was moved to */
+	struct push_ring map;		/* mmap: the mapping */
 	struct io_uring ring;
 	struct __kernel_timespec tick;
 	uint64_t wakebuf;
@@ -111,6 +125,11 @@ static void hub_arm(int op)
 		return;
 	switch (op) {
 	case HUB_DEV:
+		if (loop.mmap) {
+			io_uring_prep_poll_add(sqe, loop.devfd, POLLIN);
+			loop.polling = true;
+			break;
+		}
 		/* offset -1: the file's own position, i.e. the reader's cursor */
 		io_uring_prep_read(sqe, loop.devfd, loop.buf, (unsigned int)loop.buflen, (__u64)-1);
 		break;
@@ -127,86 +146,110 @@ static void hub_arm(int op)
 	io_uring_sqe_set_data64(sqe, (__u64)op);
 }
 
-static void hub_read_done(int res)
+/* A failed wait or read of the device: said once; a device that is gone ends pushd. */
+static void hub_dev_error(int res)
 {
-	struct push_msg m;
-	size_t off = 0;
-	size_t n = 0, cap = 256;
-	struct item **items;
-	bool lost = false;
-	int r;
-
-	if (res == -EAGAIN || res == -EINTR)
-		return;
-	if (res <= 0) {
-		/* once, not every retry: /healthz says it as long as it lasts */
-		if (!loop.dev_err)
-			fprintf(stderr, "pushd: read %s: %s\n", pushd_cfg.device,
-				res ? strerror(-res) : "end of file");
-		loop.dev_err = res ? -res : ENODEV;
-		if (res == 0 || res == -ENODEV || res == -EBADF || res == -ENXIO) {
-			fprintf(stderr, "pushd: %s is gone, exiting\n", pushd_cfg.device);
-			loop.dev_gone = 1;
-			kill(getpid(), SIGTERM);
-		}
-		return;
+	/* once, not every retry: /healthz says it as long as it lasts */
+	if (!loop.dev_err)
+		fprintf(stderr, "pushd: read %s: %s\n", pushd_cfg.device,
+			res ? strerror(-res) : "end of file");
+	loop.dev_err = res ? -res : ENODEV;
+	if (res == 0 || res == -ENODEV || res == -EBADF || res == -ENXIO) {
+		fprintf(stderr, "pushd: %s is gone, exiting\n", pushd_cfg.device);
+		loop.dev_gone = 1;
+		kill(getpid(), SIGTERM);
 	}
+}
+
+static void hub_dev_ok(void)
+{
 	if (loop.dev_err) {
 		fprintf(stderr, "pushd: read %s: working again\n", pushd_cfg.device);
 		loop.dev_err = 0;
 	}
+}
+
+/* Counts a batch, then fans it out (pass 2, locked: references on the subscribers). */
+static void hub_batch_done(struct devread *b)
+{
 	stat_add(&pushd_stats.reads, 1);
-	stat_add(&pushd_stats.bytes_in, (unsigned long long)res);
-	items = malloc(sizeof(*items) * cap);
-	if (!items)
+	stat_add(&pushd_stats.bytes_in, b->bytes);
+	stat_add(&pushd_stats.msgs_in, b->msgs);
+	stat_add(&pushd_stats.gaps_in, b->gaps);
+	if (b->n || b->lost)
+		hub_fanout(b->items, b->n, b->lost);
+	devread_free(b);
+}
+
+static void hub_read_done(int res)
+{
+	struct devread b;
+	size_t bad;
+
+	if (res == -EAGAIN || res == -EINTR)
 		return;
-
+	if (res <= 0) {
+		hub_dev_error(res);
+		return;
+	}
+	hub_dev_ok();
+	devread_init(&b);
+	b.bytes = (uint64_t)res;
 	/* pass 1, no lock: encode every record once */
-	while ((r = push_record_next(loop.buf, (size_t)res, &off, &m)) > 0) {
-		struct item *it;
-
-		if (m.type != PUSH_REC_MSG && m.type != PUSH_REC_GAP)
-			continue;
-		if (m.type == PUSH_REC_GAP)
-			stat_add(&pushd_stats.gaps_in, 1);
-		else
-			stat_add(&pushd_stats.msgs_in, 1);
-		it = item_from_msg(&m);
-		if (!it) {
-			/*
-			 * Out of memory: the subscribers miss it, and are told so
-			 * with a gap (small, so likelier to be had than the item);
-			 * the recent record must not claim it either.
-			 */
-			lost = true;
-			stat_add(&pushd_stats.oom_drops, 1);
-			if (m.type == PUSH_REC_MSG)
-				it = item_gap(m.id, m.id + 1, 1);
-			if (!it)
-				continue;
-		}
-		if (n == cap) {
-			struct item **more = realloc(items, sizeof(*items) * cap * 2);
-			if (!more) {
-				item_put(it);
-				break;
-			}
-			items = more;
-			cap *= 2;
-		}
-		items[n++] = it;
-	}
-	if (r < 0) {
+	if (devread_parse(&b, loop.buf, (size_t)res, &bad))
 		fprintf(stderr, "pushd: malformed record from %s at offset %zu\n",
-			pushd_cfg.device, off);
-		lost = true;
-	}
+			pushd_cfg.device, bad);
+	hub_batch_done(&b);
+}
 
-	/* pass 2, locked: queue references on the subscribers */
-	hub_fanout(items, n, lost);
-	for (size_t i = 0; i < n; i++)
-		item_put(items[i]);
-	free(items);
+/* The mmap reader: one batch of what the ring holds, encoded in place. */
+static void hub_ring_batch(void)
+{
+	struct devread b;
+	ssize_t n;
+
+	devread_init(&b);
+	n = devread_ring(&b, &loop.map, loop.buflen);
+	if (n > 0)
+		hub_dev_ok();
+	if (n < 0) {
+		uint64_t next = __atomic_load_n(&loop.map.hdr->next_id, __ATOMIC_ACQUIRE);
+
+		/* a kernel bug: say it, and go on with what comes next */
+		fprintf(stderr, "pushd: malformed record in the mapping of %s at position %llu\n",
+			pushd_cfg.device, (unsigned long long)loop.map.pos);
+		push_ring_seek_id(&loop.map, next);
+		b.lost = true;
+	}
+	hub_batch_done(&b);
+}
+
+/*
+ * The mmap reader, before the loop waits: true if records are new (no
+ * wait then), else the fd's cursor is at the next id expected and its poll
+ * armed, so that POLLIN means exactly "newer records".
+ */
+static bool hub_ring_ready(void)
+{
+	uint64_t next;
+
+	if (push_ring_ready(&loop.map))
+		return true;
+	next = devread_ring_next(&loop.map);
+	if (next != loop.sought) {
+		if (lseek(loop.devfd, (off_t)next, SEEK_SET) < 0) {
+			hub_dev_error(-errno);
+			return false;
+		}
+		loop.sought = next;
+		hub_dev_ok();
+		/* one may have landed before the cursor moved: poll would see it too */
+		if (push_ring_ready(&loop.map))
+			return true;
+	}
+	if (!loop.polling)
+		hub_arm(HUB_DEV);
+	return false;
 }
 
 static void hub_epoll(void)
@@ -230,7 +273,8 @@ static void hub_epoll(void)
 static void *hub_thread(void *arg)
 {
 	(void)arg;
-	hub_arm(HUB_DEV);
+	if (!loop.mmap)
+		hub_arm(HUB_DEV);
 	hub_arm(HUB_EPOLL);
 	hub_arm(HUB_TICK);
 	hub_arm(HUB_WAKE);
@@ -239,7 +283,18 @@ static void *hub_thread(void *arg)
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
 		int rearm[HUB_WAKE + 1] = { 0 };
-		int ret = io_uring_submit_and_wait(&loop.ring, 1);
+		unsigned int wait = 1;
+		int ret = 0;
+
+		if (loop.mmap && !loop.dev_gone) {
+			/* batches back to back while records come; the CQ is in memory */
+			if (push_ring_ready(&loop.map))
+				hub_ring_batch();
+			if (hub_ring_ready())
+				wait = 0;
+		}
+		if (wait || io_uring_sq_ready(&loop.ring))
+			ret = io_uring_submit_and_wait(&loop.ring, wait);
 
 		if (ret < 0 && ret != -EINTR) {
 			fprintf(stderr, "pushd: io_uring: %s\n", strerror(-ret));
@@ -252,6 +307,17 @@ static void *hub_thread(void *arg)
 			seen++;
 			switch (op) {
 			case HUB_DEV:
+				if (loop.mmap) {
+					/* the batch comes at the top of the loop */
+					loop.polling = false;
+					if (res < 0 && res != -EINTR) {
+						hub_dev_error(res);
+						usleep(100000);
+					} else if (res & (POLLNVAL | POLLHUP)) {
+						hub_dev_error(-ENODEV);
+					}
+					continue;
+				}
 				hub_read_done(res);
 				if (loop.dev_gone)
 					continue;	/* not re-armed: nothing more will come */
@@ -312,13 +378,33 @@ int hub_thread_init(int devfd)
 	int ret;
 
 	loop.devfd = devfd;
-	/* a record is header + channel + data + padding: the buffer must hold the largest */
+	/* a record is header + channel + data + padding: a batch must hold the largest */
 	loop.buflen = HUB_BUF_MIN;
 	if (loop.buflen < (size_t)pushd_cfg.max_msg_size + 256)
 		loop.buflen = (size_t)pushd_cfg.max_msg_size + 256;
-	loop.buf = malloc(loop.buflen);
-	if (!loop.buf)
-		return -ENOMEM;
+	if (pushd_cfg.reader != PUSHD_READER_READ) {
+		ret = push_ring_open(&loop.map, devfd);
+		if (!ret) {
+			loop.mmap = true;
+			/* from where hub_init()'s lseek(SEEK_END) put the hub: a loss since is a gap */
+			push_ring_seek_id(&loop.map, hub_last_id() + 1);
+			if (pushd_cfg.verbose)
+				fprintf(stderr, "pushd: reading %s through its mapping (%llu bytes)\n",
+					pushd_cfg.device, (unsigned long long)loop.map.size);
+		} else if (pushd_cfg.reader == PUSHD_READER_MMAP) {
+			fprintf(stderr, "pushd: --reader mmap: cannot map %s: %s\n",
+				pushd_cfg.device, ret == -EPROTO ? "unknown layout" : strerror(-ret));
+			return ret;
+		} else if (pushd_cfg.verbose) {
+			fprintf(stderr, "pushd: %s has no mapping (%s): using read()\n",
+				pushd_cfg.device, strerror(-ret));
+		}
+	}
+	if (!loop.mmap) {
+		loop.buf = malloc(loop.buflen);
+		if (!loop.buf)
+			return -ENOMEM;
+	}
 	loop.tick.tv_sec = 1;
 	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop.wakefd = eventfd(0, EFD_CLOEXEC);
@@ -355,6 +441,9 @@ void hub_thread_stop(void)
 		loop.running = 0;
 		io_uring_queue_exit(&loop.ring);
 	}
+	if (loop.mmap)
+		push_ring_close(&loop.map);
+	loop.mmap = false;
 	free(loop.buf);
 	loop.buf = NULL;
 }

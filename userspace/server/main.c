@@ -38,6 +38,9 @@ static const char usage[] =
 "\n"
 "  --listen ADDR:PORT     address to listen on (127.0.0.1:8080; [::1]:8080 for IPv6)\n"
 "  --device PATH          the push device (/dev/push)\n"
+"  --reader MODE          how the device is read: mmap (its read-only mapping:\n"
+"                         no copy, no system call per batch), read (read()\n"
+"                         through io_uring) or auto (mmap if offered; auto)\n"
 "  --token-file F         POST /pub needs 'Authorization: Bearer <first line of F>';\n"
 "                         without it only loopback clients may publish\n"
 "  --allow-origin O       CORS: Access-Control-Allow-Origin value, and one more origin\n"
@@ -81,7 +84,7 @@ static const char usage[] =
 "  echo '@chat hello' > /dev/push\n";
 
 enum {
-	OPT_LISTEN = 256, OPT_DEVICE, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
+	OPT_LISTEN = 256, OPT_DEVICE, OPT_READER, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY, OPT_JWT_ISSUER, OPT_JWT_AUDIENCE, OPT_JWT_REQUIRE_EXP,
@@ -91,6 +94,7 @@ enum {
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "reader", required_argument, NULL, OPT_READER },
 	{ "token-file", required_argument, NULL, OPT_TOKEN },
 	{ "allow-origin", required_argument, NULL, OPT_ORIGIN },
 	{ "cert", required_argument, NULL, OPT_CERT },
@@ -312,6 +316,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DEVICE:
 			cfg->device = optarg;
+			break;
+		case OPT_READER:
+			if (!strcmp(optarg, "auto")) {
+				cfg->reader = PUSHD_READER_AUTO;
+			} else if (!strcmp(optarg, "mmap")) {
+				cfg->reader = PUSHD_READER_MMAP;
+			} else if (!strcmp(optarg, "read")) {
+				cfg->reader = PUSHD_READER_READ;
+			} else {
+				fprintf(stderr, "pushd: --reader: expected auto, mmap or read, got '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case OPT_TOKEN:
 			cfg->token = slurp("token-file", optarg);
