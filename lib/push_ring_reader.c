@@ -277,9 +277,16 @@ int push_ring_wait(struct push_ring *r, int timeout_ms)
 		return 1;
 	if (!id)
 		id = load_acquire((const uint64_t *)&r->hdr->next_id);
-	/* The fd's cursor follows ours, so that poll() waits for new ids. */
-	if (lseek(r->fd, (off_t)id, SEEK_SET) < 0 && errno != EINVAL)
-		return -errno;
+	/*
+	 * The fd's cursor follows ours, so that poll() waits for new ids.  An
+	 * id beyond the device's next (EINVAL: sought ahead) waits for the
+	 * next one; left where it was, the cursor would make poll() return
+	 * at once, forever.
+	 */
+	if (lseek(r->fd, (off_t)id, SEEK_SET) < 0) {
+		if (errno != EINVAL || lseek(r->fd, 0, SEEK_END) < 0)
+			return -errno;
+	}
 	if (push_ring_ready(r))
 		return 1;
 	n = poll(&pfd, 1, timeout_ms);

@@ -188,6 +188,33 @@ ssize_t devread_ring(struct devread *b, struct push_ring *r, size_t budget)
 	return (ssize_t)done;
 }
 
+void devread_ring_skip(struct devread *b, struct push_ring *r, uint64_t *from, uint64_t *to)
+{
+	uint64_t first = devread_ring_next(r);
+	/*
+	 * The next id is read before the head position: a record written in
+	 * between is then read, or reported by the reader's own gap when it
+	 * lies beyond, never lost unsaid.
+	 */
+	uint64_t next = __atomic_load_n(&r->hdr->next_id, __ATOMIC_ACQUIRE);
+	struct item *it;
+
+	push_ring_seek_end(r);
+	r->next_id = next;
+	*from = first;
+	*to = next;
+	b->lost = true;
+	if (next <= first)
+		return;
+	it = item_gap(first, next, next - first);
+	if (!it)
+		return;
+	if (devread_push(b, it))
+		b->gaps++;
+	else
+		item_put(it);
+}
+
 uint64_t devread_ring_next(const struct push_ring *r)
 {
 	if (r->next_id)

@@ -64,6 +64,14 @@ int devread_parse(struct devread *b, const void *buf, size_t len, size_t *bad_of
  */
 ssize_t devread_ring(struct devread *b, struct push_ring *r, size_t budget);
 
+/*
+ * After devread_ring() gave -EPROTO: moves @r past everything the ring
+ * holds now and adds one gap for the ids skipped, [*@from, *@to), so that
+ * the next batch starts after the corrupt record instead of failing on it
+ * again, and subscribers are told what they lost.  @lost is set.
+ */
+void devread_ring_skip(struct devread *b, struct push_ring *r, uint64_t *from, uint64_t *to);
+
 /* The id @r's reader expects next: where the fd's cursor goes before poll(). */
 uint64_t devread_ring_next(const struct push_ring *r);
 

@@ -213,13 +213,16 @@ static void hub_ring_batch(void)
 	if (n > 0)
 		hub_dev_ok();
 	if (n < 0) {
-		uint64_t next = __atomic_load_n(&loop.map.hdr->next_id, __ATOMIC_ACQUIRE);
+		static unsigned int said;
+		uint64_t pos = loop.map.pos, from, to;
 
-		/* a kernel bug: say it, and go on with what comes next */
-		fprintf(stderr, "pushd: malformed record in the mapping of %s at position %llu\n",
-			pushd_cfg.device, (unsigned long long)loop.map.pos);
-		push_ring_seek_id(&loop.map, next);
-		b.lost = true;
+		/* a kernel bug: say it (not a line per batch), skip it, say what was lost */
+		devread_ring_skip(&b, &loop.map, &from, &to);
+		if (said++ < 10)
+			fprintf(stderr, "pushd: malformed record in the mapping of %s at position %llu:"
+				" ids %llu-%llu skipped, subscribers told\n", pushd_cfg.device,
+				(unsigned long long)pos, (unsigned long long)from,
+				(unsigned long long)to - 1);
 	}
 	hub_batch_done(&b);
 }
