@@ -17,8 +17,8 @@
 
 #include <nats/nats.h>
 
-/* Ingress entries published and not yet acknowledged, at most. */
-#define BRIDGE_WINDOW		1024
+/* Ingress entries published and not yet acknowledged, at most (--window). */
+#define BRIDGE_WINDOW_MAX	1024
 /* The PubAck bitmap: the window plus what one read() can return. */
 #define BRIDGE_ACK_RING		4096
 #define BRIDGE_READ_BUF		(64 << 10)
@@ -35,6 +35,8 @@ struct bridge_opts {
 	int64_t max_age_ns;		/* 0: unlimited */
 	int64_t max_bytes;		/* -1: unlimited */
 	int64_t ack_wait_ms;		/* PubAck timeout */
+	int64_t window;			/* publishes in flight, at most */
+	bool memory;			/* create the stream in memory */
 };
 
 /* Counters, read by the status file (status.c); updated from any thread. */

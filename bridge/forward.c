@@ -11,8 +11,10 @@
  * A failed publish or PubAck, or a lost connection, sets "rewind": the
  * in-flight publishes are waited for, the node reopened, and everything
  * not acknowledged read and published again; the stream's duplicate
- * window drops what had in fact been stored.  At most BRIDGE_WINDOW
- * entries are in flight.
+ * window drops what had in fact been stored.  At most --window entries
+ * are in flight: JetStream stores them one after the other, so a deeper
+ * pipeline only adds latency, and PubAck timeouts once it exceeds
+ * --ack-wait.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,24 +134,26 @@ void bridge_forward_init(struct bridge *b, jsOptions *jo)
 static int ingress_reopen(struct bridge *b)
 {
 	struct push_ingress_info ii;
-	int fd;
+	int fd, err = 0;
 
-	fd = open(b->o.ingress, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	memset(&ii, 0, sizeof(ii));
-	if (ioctl(fd, PUSH_IOC_INGRESS_INFO, &ii)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
+	/* one opener at a time: the old fd goes first (apply waits on fd_lock) */
 	pthread_mutex_lock(&b->fd_lock);
 	if (b->ing_fd >= 0)
 		close(b->ing_fd);
-	b->ing_fd = fd;
-	b->ing_epoch = ii.epoch;
+	b->ing_fd = -1;
+	fd = open(b->o.ingress, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	memset(&ii, 0, sizeof(ii));
+	if (fd < 0 || ioctl(fd, PUSH_IOC_INGRESS_INFO, &ii)) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		b->ing_fd = fd;
+		b->ing_epoch = ii.epoch;
+	}
 	pthread_mutex_unlock(&b->fd_lock);
+	if (err)
+		return err;
 	b->kernel_acked = ii.acked;
 	b->read_upto = ii.acked;
 	if (b->acked < ii.acked)
@@ -175,7 +179,7 @@ static void rewind_queue(struct bridge *b)
 	js_PublishAsyncComplete(b->js, &po);
 	pthread_mutex_lock(&b->lock);
 	b->rewind = false;
-	if (b->read_upto > b->kernel_acked) {
+	if (b->read_upto > b->kernel_acked || b->ing_fd < 0) {
 		atomic_fetch_add(&b->st.rewinds, 1);
 		err = ingress_reopen(b);
 		if (err) {
@@ -241,7 +245,7 @@ int bridge_forward_step(struct bridge *b, int timeout_ms)
 
 	pthread_mutex_lock(&b->lock);
 	rewind = b->rewind;
-	if (!rewind && b->read_upto - b->acked >= BRIDGE_WINDOW) {
+	if (!rewind && b->read_upto - b->acked >= (uint64_t)b->o.window) {
 		clock_gettime(CLOCK_REALTIME, &dl);
 		dl.tv_nsec += (long)timeout_ms * 1000000;
 		dl.tv_sec += dl.tv_nsec / 1000000000;

@@ -54,8 +54,12 @@ static const char doc[] =
 "                             when creating it (default 120)\n"
 "      --max-age S            retention by age when creating (default: none)\n"
 "      --max-bytes N          retention by size when creating (default: none)\n"
+"      --memory               create the stream in memory, not on disk (lost\n"
+"                             when every server of the stream restarts)\n"
 "      --ack-wait MS          a PubAck not back after MS is a failure and the\n"
-"                             entry is forwarded again (default 5000)\n"
+"                             entry is forwarded again (default 10000)\n"
+"      --window N             publishes awaiting their PubAck, at most\n"
+"                             (default 128, at most 1024)\n"
 "      --status FILE          write the bridge's state as JSON to FILE about\n"
 "                             once a second (docs/CLUSTER.md, Stats)\n"
 "  -h, --help                 this help\n"
@@ -253,6 +257,8 @@ static void parse_args(struct bridge_opts *o, int argc, char **argv)
 		{ "max-age", required_argument, NULL, 'A' },
 		{ "max-bytes", required_argument, NULL, 'B' },
 		{ "ack-wait", required_argument, NULL, 'W' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "memory", no_argument, NULL, 'M' },
 		{ "status", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -267,7 +273,8 @@ static void parse_args(struct bridge_opts *o, int argc, char **argv)
 	o->replicas = 1;
 	o->dup_window_ns = 120LL * 1000000000;
 	o->max_bytes = -1;
-	o->ack_wait_ms = 5000;
+	o->ack_wait_ms = 10000;
+	o->window = 128;
 	while ((c = getopt_long(argc, argv, "d:n:s:p:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
@@ -299,6 +306,14 @@ static void parse_args(struct bridge_opts *o, int argc, char **argv)
 			if (parse_num(optarg, 100, &v) || v > 600000)
 				usage_error("--ack-wait: milliseconds, 100 to 600000, not '%s'", optarg);
 			o->ack_wait_ms = v;
+			break;
+		case 'w':
+			if (parse_num(optarg, 1, &v) || v > BRIDGE_WINDOW_MAX)
+				usage_error("--window: 1 to 1024, not '%s'", optarg);
+			o->window = v;
+			break;
+		case 'M':
+			o->memory = true;
 			break;
 		case 'h':
 			fputs(doc, stdout);
