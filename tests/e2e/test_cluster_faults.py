@@ -10,8 +10,8 @@ once, under the same ids everywhere, in one order:
   1. one nats-server of three killed (SIGKILL) mid-stream and started
      again on its store: the stream keeps its quorum;
   2. one bridge stopped (SIGSTOP) for 10 s mid-stream, then SIGCONT: its
-     node's writers block on the full ingress queue, its POST /pub answers
-     503 (retried), and it catches up;
+     node's publishes wait in its ingress queue (at this rate it does not
+     fill: case 3 fills one) and it catches up;
   3. all three nats-servers down: a write with O_NONBLOCK succeeds while
      the ingress queue has room, then fails with EAGAIN; a blocking write
      sleeps (it is still asleep once the queue is seen full); POST /pub
@@ -102,6 +102,7 @@ def main(tap):
             b = cl.bridges[2]
             b.send(signal.SIGSTOP)
             C.wait_for(lambda: C.proc_state(b.p.pid) == "T", 10, "bridge2 stopped")
+            # 10 s is the fault itself (issue 11), not a wait for an event
             t = threading.Timer(10.0, b.send, (signal.SIGCONT,))
             t.daemon = True
             t.start()
