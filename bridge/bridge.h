@@ -86,6 +86,7 @@ struct bridge {
 	uint64_t kernel_acked;		/* seq given to PUSH_IOC_INGRESS_ACK */
 	uint64_t read_upto;		/* highest seq read in this open */
 	bool rewind;			/* re-read the queue after a failure */
+	bool probing;			/* one publish in flight until a PubAck */
 	unsigned char done[BRIDGE_ACK_RING];
 
 	/* apply: only the consumer's callback writes these, under fd_lock */

@@ -11,7 +11,8 @@
  * A failed publish or PubAck, or a lost connection, sets "rewind": the
  * in-flight publishes are waited for, the node reopened, and everything
  * not acknowledged read and published again; the stream's duplicate
- * window drops what had in fact been stored.  At most --window entries
+ * window drops what had in fact been stored; until a PubAck comes back,
+ * one publish at a time (probing).  At most --window entries
  * are in flight: JetStream stores them one after the other, so a deeper
  * pipeline only adds latency, and PubAck timeouts once it exceeds
  * --ack-wait.
@@ -32,6 +33,7 @@
 #include <linux/push.h>
 
 static unsigned char rbuf[BRIDGE_READ_BUF];
+static ssize_t rlen, roff;		/* rbuf holds [roff, rlen) unpublished */
 static uint64_t sent_ns[BRIDGE_ACK_RING];	/* time_ns of each seq in flight */
 
 static int64_t now_ns(void)
@@ -107,6 +109,7 @@ static void ack_handler(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			     now_ns() - (int64_t)sent_ns[seq % BRIDGE_ACK_RING]);
 		mark_done(b, seq);
 		kernel_ack(b);
+		b->probing = false;	/* the stream answers again */
 	} else if (pae) {
 		atomic_fetch_add(&b->st.pub_errors, 1);
 		if (!b->rewind)
@@ -115,6 +118,7 @@ static void ack_handler(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 				   pae->ErrText ? ": " : "",
 				   pae->ErrText ? pae->ErrText : "", b->acked + 1);
 		b->rewind = true;
+		b->probing = true;
 	}
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
@@ -172,6 +176,7 @@ int bridge_ingress_open(struct bridge *b)
 static void rewind_queue(struct bridge *b)
 {
 	jsPubOptions po;
+	bool unread;
 	int err;
 
 	jsPubOptions_Init(&po);
@@ -179,7 +184,10 @@ static void rewind_queue(struct bridge *b)
 	js_PublishAsyncComplete(b->js, &po);
 	pthread_mutex_lock(&b->lock);
 	b->rewind = false;
-	if (b->read_upto > b->kernel_acked || b->ing_fd < 0) {
+	b->probing = true;
+	unread = roff < rlen;
+	rlen = roff = 0;
+	if (b->read_upto > b->kernel_acked || unread || b->ing_fd < 0) {
 		atomic_fetch_add(&b->st.rewinds, 1);
 		err = ingress_reopen(b);
 		if (err) {
@@ -236,16 +244,32 @@ static int publish(struct bridge *b, const struct push_record *r)
 	return 0;
 }
 
+/* Publishes awaiting their PubAck, at most: one while probing (after a
+ * failure or a reconnect, until a PubAck says the stream takes them
+ * again), so that a publish refused while, e.g., the stream elects a
+ * leader is not overtaken by a later one that is stored.  b->lock held. */
+static uint64_t window(struct bridge *b)
+{
+	return b->probing ? 1 : (uint64_t)b->o.window;
+}
+
+/* Publishes awaiting their PubAck.  After a rewind, PubAcks of the old
+ * read can take acked past read_upto: none then.  b->lock held. */
+static bool window_full(struct bridge *b)
+{
+	return b->read_upto > b->acked && b->read_upto - b->acked >= window(b);
+}
+
 int bridge_forward_step(struct bridge *b, int timeout_ms)
 {
 	struct pollfd p = { .fd = b->ing_fd, .events = POLLIN };
 	struct timespec dl;
-	ssize_t n, off;
+	ssize_t n;
 	bool rewind;
 
 	pthread_mutex_lock(&b->lock);
 	rewind = b->rewind;
-	if (!rewind && b->read_upto - b->acked >= (uint64_t)b->o.window) {
+	if (!rewind && window_full(b)) {
 		clock_gettime(CLOCK_REALTIME, &dl);
 		dl.tv_nsec += (long)timeout_ms * 1000000;
 		dl.tv_sec += dl.tv_nsec / 1000000000;
@@ -259,25 +283,37 @@ int bridge_forward_step(struct bridge *b, int timeout_ms)
 		rewind_queue(b);
 		return 0;
 	}
-	if (poll(&p, 1, timeout_ms) <= 0)
-		return 0;
-	n = read(b->ing_fd, rbuf, sizeof(rbuf));
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (off = 0; off + (ssize_t)sizeof(struct push_record) <= n;) {
-		const struct push_record *r = (const void *)(rbuf + off);
-		bool skip;
+	if (roff >= rlen) {
+		if (poll(&p, 1, timeout_ms) <= 0)
+			return 0;
+		n = read(b->ing_fd, rbuf, sizeof(rbuf));
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		rlen = n;
+		roff = 0;
+	}
+	/* publish what was read, as far as the window allows */
+	while (roff + (ssize_t)sizeof(struct push_record) <= rlen) {
+		const struct push_record *r = (const void *)(rbuf + roff);
+		bool skip, full;
 
-		if (r->size < sizeof(*r) || off + r->size > n)
+		if (r->size < sizeof(*r) || roff + r->size > rlen) {
+			roff = rlen;	/* not a whole record: the kernel never does this */
 			break;
-		off += r->size;
-		if (r->type != PUSH_REC_MSG)
-			continue;
+		}
 		pthread_mutex_lock(&b->lock);
-		if (r->id > b->read_upto)
-			b->read_upto = r->id;
-		skip = r->id <= b->acked;
+		full = window_full(b) || b->rewind;
+		if (!full && r->type == PUSH_REC_MSG) {
+			if (r->id > b->read_upto)
+				b->read_upto = r->id;
+			skip = r->id <= b->acked;
+		} else {
+			skip = true;
+		}
 		pthread_mutex_unlock(&b->lock);
+		if (full)
+			break;
+		roff += r->size;
 		if (!skip && publish(b, r))
 			break;
 	}

@@ -81,6 +81,7 @@ static struct bridge bridge = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
 	.ing_fd = -1,
+	.probing = true,
 };
 
 void bridge_log(struct bridge *b, const char *fmt, ...)
@@ -140,7 +141,10 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	atomic_store(&b->connected, false);
 	pthread_mutex_lock(&b->lock);
 	b->rewind = true;
+	b->probing = true;
 	pthread_mutex_unlock(&b->lock);
+	if (atomic_load(&b->state) == BS_STOPPING)
+		return;	/* our own close at exit */
 	bridge_log(b, "disconnected from NATS; reconnecting");
 	bridge_set_state(b, BS_DISCONNECTED);
 }
@@ -204,6 +208,10 @@ static natsStatus connect_nats(struct bridge *b)
 		s = natsOptions_SetPingInterval(opts, 2000);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxPingsOut(opts, 3);
+	/* a publish while disconnected fails at once (it would be sent after
+	 * the reconnect, ahead of the lost ones the rewind publishes again) */
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(opts, 1);
 	if (s == NATS_OK)
 		s = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, b);
 	if (s == NATS_OK)

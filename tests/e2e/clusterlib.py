@@ -30,7 +30,7 @@ import time
 
 import e2elib as E
 
-BRIDGE = os.path.join(E.ROOT, "build", "bin", "push-bridge")
+BRIDGE = os.environ.get("PUSH_BRIDGE", os.path.join(E.ROOT, "build", "bin", "push-bridge"))
 NATS = shutil.which("nats-server") or "/usr/bin/nats-server"
 DEVICES = ["/dev/push", "/dev/push1", "/dev/push2"]
 _ING_FMT = "=7Q2I"
