@@ -59,7 +59,7 @@ PROGS := $(if $(PUSHD_SRCS),$(BIN)/pushd) $(if $(PUSHCTL_SRCS),$(BIN)/pushctl)
 
 .DEFAULT_GOAL := all
 # Parts add rules and variables (e.g. PUSHD_EXTRA_OBJS) in their own build.mk.
--include $(wildcard bpf/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk dist/build.mk)
+-include $(wildcard bpf/build.mk bridge/build.mk tests/*/build.mk tools/*/build.mk userspace/build.mk dist/build.mk)
 
 .PHONY: all module progs tests check check-host check-vm demo clean kernel ksft-headers checkpatch sparse
 .DELETE_ON_ERROR:

@@ -34,7 +34,8 @@ static void replay_land_recent(struct client *c, struct history *h)
 
 /*
  * A resume from beyond the last id the hub has seen.  Up to the device's
- * next id it is only ahead of the hub (just published): resume there.
+ * next id it is only ahead of the hub (just published): resume there; in
+ * cluster mode any id is (one the node has not applied yet).
  * Further is an id from another module load: the client gets an explicit
  * reset (a gap from its id to the device's oldest, then the whole
  * retained history), never a silent skip.  Lock held.
@@ -42,8 +43,20 @@ static void replay_land_recent(struct client *c, struct history *h)
 static int hub_since_beyond(struct client *c, const struct sub_request *req)
 {
 	struct push_info info = { 0 };
+	struct push_ingress_info ii = { 0 };
 
 	if (ioctl(hub_histfd(), PUSH_IOC_INFO, &info) == 0 && req->since < info.next_id) {
+		c->after_id = c->last_id = req->since;
+		return 0;
+	}
+	/*
+	 * In cluster mode ids are the stream's (docs/CLUSTER.md): an id past
+	 * this node's was given on another node and is not applied here yet,
+	 * e.g. a client moving from a node that is ahead.  It waits for the
+	 * ids above it.  (An id of another stream comes as EPOCH-ID and was
+	 * reset above.)
+	 */
+	if (ioctl(hub_histfd(), PUSH_IOC_INGRESS_INFO, &ii) == 0 && ii.cluster) {
 		c->after_id = c->last_id = req->since;
 		return 0;
 	}

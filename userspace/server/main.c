@@ -482,7 +482,9 @@ int main(int argc, char **argv)
 	/* the hub's reader must block (io_uring arms poll); the others must not */
 	devfd = open(cfg->device, O_RDONLY | O_CLOEXEC);
 	histfd = open(cfg->device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	pubfd = open(cfg->device, O_WRONLY | O_CLOEXEC);
+	/* non-blocking: in cluster mode a full ingress queue is EAGAIN (503), not
+	 * an HTTP thread asleep (docs/CLUSTER.md) */
+	pubfd = open(cfg->device, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (devfd < 0 || histfd < 0 || pubfd < 0) {
 		fprintf(stderr, "pushd: %s: %s\n", cfg->device, strerror(errno));
 		return 1;

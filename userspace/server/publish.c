@@ -67,6 +67,9 @@ static enum MHD_Result pub_finish(struct pub_ctx *p, struct MHD_Connection *conn
 			return http_text(conn, MHD_HTTP_BAD_REQUEST, "rejected by the device");
 		case ENOSPC:
 			return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many channels");
+		case EAGAIN:
+			return http_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					 "cluster ingress queue full (NATS unreachable?): retry later");
 		default:
 			return http_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(errno));
 		}
