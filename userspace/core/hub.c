@@ -122,6 +122,12 @@ static void hub_cut(struct client *c, enum client_close why)
 	c->t->close(c, why);
 }
 
+void hub_peer_gone(struct client *c)
+{
+	hub_unlink_subs(c);
+	c->flags |= CF_CLOSING | CF_GONE;
+}
+
 void hub_cut_off(struct client *c, enum client_close why)
 {
 	if (c->flags & CF_CLOSING)
@@ -166,6 +172,7 @@ static void hub_unlink_subs(struct client *c)
 		chan_sub_del(&hub.chans, &c->subs[i]);
 }
 
+/* Only @c's owner may call this: replay_forget() may drop the lock (hub.h). */
 void hub_unsubscribe(struct client *c)
 {
 	if (!(c->flags & CF_REGISTERED))

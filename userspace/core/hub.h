@@ -55,7 +55,12 @@ void hub_unlock(void);
  */
 int hub_subscribe(struct client *c, const struct sub_request *req);
 
-/* Unregisters @c and drops its queue (lock held); idempotent. */
+/*
+ * Unregisters @c and drops its queue (lock held); idempotent.  Only @c's
+ * owner (the thread that frees it after) may call it: it may wait for a
+ * replay step of @c with the lock dropped, and another thread's
+ * unsubscribe meanwhile would let the owner free @c under it.
+ */
 void hub_unsubscribe(struct client *c);
 
 /* Queues @it on @c (lock held), cutting @c off if over --max-queue. */
@@ -63,6 +68,15 @@ void hub_queue(struct client *c, struct item *it);
 
 /* Cuts @c off (lock held): it leaves its channels, its transport says why. */
 void hub_cut_off(struct client *c, enum client_close why);
+
+/*
+ * The peer of @c left (lock held): it leaves its channels at once and is
+ * marked gone; its owner ends the connection and unsubscribes it.  For
+ * callers that do not own @c (the hub thread's epoll watch of an SSE or
+ * long-poll socket): hub_unsubscribe() may wait for a replay step, with
+ * the lock dropped, and the owner could free @c meanwhile.
+ */
+void hub_peer_gone(struct client *c);
 
 /*
  * Moves @c's next heartbeat() call to second @when (lock held), or to its

@@ -59,8 +59,13 @@ static void longpoll_hup(struct hub_watch *w, uint32_t events)
 		return;
 	longpoll_hup_stop(hw);
 	stat_add(&pushd_stats.peer_gone, 1);
-	hub_unsubscribe(c);
-	c->flags |= CF_CLOSING | CF_GONE;
+	/*
+	 * Not hub_unsubscribe(): this runs in the hub thread, and while it
+	 * waited for a replay step of @c (the lock dropped) the MHD thread
+	 * could end the connection, unsubscribe and free @c under it.  The
+	 * owner's free callback unsubscribes.
+	 */
+	hub_peer_gone(c);
 	c->t->deliver(c);	/* resumes the connection, which then ends unanswered */
 }
 
