@@ -21,10 +21,13 @@
 #define BRIDGE_WINDOW_MAX	1024
 /* The PubAck bitmap: the window plus what one read() can return. */
 #define BRIDGE_ACK_RING		4096
+/* The ingress read buffer: at least this, and at least the device's largest record. */
 #define BRIDGE_READ_BUF		(64 << 10)
+#define BRIDGE_READ_BUF_MAX	(64 << 20)
 
 struct bridge_opts {
 	const char *device;		/* /dev/push1 */
+	size_t read_buf;		/* --read-buffer: the first size, 0: from the device */
 	char ingress[256];		/* /dev/push1-ingress */
 	const char *nats;		/* comma-separated URLs */
 	const char *stream;		/* PUSH */

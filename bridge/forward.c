@@ -32,8 +32,50 @@
 
 #include <linux/push.h>
 
-static unsigned char rbuf[BRIDGE_READ_BUF];
+static unsigned char *rbuf;		/* rcap bytes */
+static size_t rcap;
 static ssize_t rlen, roff;		/* rbuf holds [roff, rlen) unpublished */
+
+/*
+ * Sizes the read buffer: --read-buffer, else the device's largest record
+ * (header, channel, max_msg_size), at least BRIDGE_READ_BUF; @grow (a
+ * read() said EINVAL: the next record does not fit) doubles it.  A record
+ * that never fits would stop forwarding for good and block every writer.
+ */
+static int rbuf_fit(struct bridge *b, bool grow)
+{
+	struct push_info info;
+	size_t want = rcap;
+	unsigned char *nb;
+
+	if (!rbuf) {
+		want = b->o.read_buf;
+		if (!want) {
+			want = BRIDGE_READ_BUF;
+			if (!ioctl(b->ing_fd, PUSH_IOC_INFO, &info)) {
+				size_t rec = sizeof(struct push_record) + PUSH_CHANNEL_MAX +
+					     info.max_msg_size + PUSH_RECORD_ALIGN;
+
+				if (rec > want)
+					want = rec;
+			}
+		}
+	} else if (grow) {
+		if (rcap >= BRIDGE_READ_BUF_MAX)
+			return -EMSGSIZE;
+		want = rcap * 2;
+	} else {
+		return 0;
+	}
+	nb = realloc(rbuf, want);
+	if (!nb)
+		return -ENOMEM;
+	if (rbuf && grow)
+		bridge_log(b, "an ingress record is over %zu bytes: read buffer now %zu", rcap, want);
+	rbuf = nb;
+	rcap = want;
+	return 0;
+}
 static uint64_t sent_ns[BRIDGE_ACK_RING];	/* time_ns of each seq in flight */
 
 static int64_t now_ns(void)
@@ -286,7 +328,11 @@ int bridge_forward_step(struct bridge *b, int timeout_ms)
 	if (roff >= rlen) {
 		if (poll(&p, 1, timeout_ms) <= 0)
 			return 0;
-		n = read(b->ing_fd, rbuf, sizeof(rbuf));
+		if (rbuf_fit(b, false))
+			return -ENOMEM;
+		n = read(b->ing_fd, rbuf, rcap);
+		if (n < 0 && errno == EINVAL)
+			return rbuf_fit(b, true);	/* read again, into more room */
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		rlen = n;

@@ -58,6 +58,9 @@ static const char doc[] =
 "                             when every server of the stream restarts)\n"
 "      --ack-wait MS          a PubAck not back after MS is a failure and the\n"
 "                             entry is forwarded again (default 10000)\n"
+"      --read-buffer BYTES    the ingress read buffer's first size (default: the\n"
+"                             device's largest record, at least 64 KiB); it grows\n"
+"                             when a record does not fit\n"
 "      --window N             publishes awaiting their PubAck, at most\n"
 "                             (default 128, at most 1024)\n"
 "      --status FILE          write the bridge's state as JSON to FILE about\n"
@@ -268,6 +271,7 @@ static void parse_args(struct bridge_opts *o, int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "memory", no_argument, NULL, 'M' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "read-buffer", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -322,6 +326,11 @@ static void parse_args(struct bridge_opts *o, int argc, char **argv)
 			break;
 		case 'M':
 			o->memory = true;
+			break;
+		case 'R':
+			if (parse_num(optarg, 64, &v) || v > BRIDGE_READ_BUF_MAX)
+				usage_error("--read-buffer: bytes, 64 to 67108864, not '%s'", optarg);
+			o->read_buf = (size_t)v;
 			break;
 		case 'h':
 			fputs(doc, stdout);

@@ -31,6 +31,7 @@ vm-params: ring_size=131072 max_msg_size=4096 devices=3 ingress_size=16384 boot=
 test-timeout: 600
 """
 
+import json
 import os
 import signal
 import socket
@@ -75,6 +76,36 @@ def case_lagging_node(tap, cl):
            "no reset" % last)
 
 
+def case_big_record(tap, cl):
+    """A record larger than a bridge's read buffer: the buffer grows, the
+    message goes through (before, the read failed with EINVAL, the bridge
+    exited, and every restart met the same record: forwarding stopped for
+    good and the node's writers blocked)."""
+    b = cl.bridges[0]
+    b.stop(signal.SIGTERM)
+    b.argv = b.argv + ["--read-buffer", "1024"]
+    b.start()
+    cl.wait_bridge(0)
+    ch = E.unique_channel("big")
+    subs = [E.SseClient(pd.port, "/sub/" + ch, timeout=30) for pd in cl.pushd]
+    for pd in cl.pushd:
+        pd.wait_subscribers(ch, {"sse": 1}, timeout=60)
+    payload = "b" * 4000
+    fd = os.open(C.DEVICES[0], os.O_WRONLY)
+    os.write(fd, ("@%s %s" % (ch, payload)).encode())
+    os.write(fd, ("@%s small" % ch).encode())
+    os.close(fd)
+    got = []
+    for s in subs:
+        evs = [e for e in s.events(2, 60, tap.diag) if e.get("event") == "message"]
+        got.append([json.loads(e["data"])["data"] for e in evs])
+        s.close()
+    tap.ok(all(g == [payload, "small"] for g in got),
+           "a 4000-byte record through a bridge whose read buffer starts at 1024 bytes: "
+           "on all three nodes, then the next one (%s)" % [[len(m) for m in g] for g in got])
+    tap.ok(b.alive(), "bridge0 still running")
+
+
 def main(tap):
     C.require()
     cl = C.Cluster(tap)
@@ -102,6 +133,7 @@ def main(tap):
         C.run_case(tap, cl, "kill -9 bridge of node0", N, RATE, restart_bridge)
         st = cl.status(0)
         tap.diag("bridge0 after restart: %r" % st)
+        case_big_record(tap, cl)
     finally:
         cl.stop()
     for i, b in enumerate(cl.bridges):
