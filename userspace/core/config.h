@@ -23,7 +23,7 @@ struct pushd_config {
 	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
 	socklen_t listen_len;
 	const char *device;		/* --device, default /dev/push */
-	enum pushd_reader reader;	/* --reader, default auto */
+	enum pushd_reader reader;	/* --reader, default read */
 	char *token;			/* contents of --token-file, NULL without */
 	const char *allow_origin;	/* --allow-origin, NULL without */
 	const char *allow_host[PUSHD_LIST_MAX];	/* --allow-host names */

@@ -40,7 +40,7 @@ static const char usage[] =
 "  --device PATH          the push device (/dev/push)\n"
 "  --reader MODE          how the device is read: mmap (its read-only mapping:\n"
 "                         no copy, no system call per batch), read (read()\n"
-"                         through io_uring) or auto (mmap if offered; auto)\n"
+"                         through io_uring) or auto (mmap if offered; read)\n"
 "  --token-file F         POST /pub needs 'Authorization: Bearer <first line of F>';\n"
 "                         without it only loopback clients may publish\n"
 "  --allow-origin O       CORS: Access-Control-Allow-Origin value, and one more origin\n"
