@@ -71,6 +71,7 @@ struct step_stat {
 	uint64_t msgs0, msgs1;
 	uint64_t bytes0, bytes1;
 	uint64_t cpu0, cpu1;	/* server clock ticks */
+	uint64_t self0, self1;	/* push-load's own CPU, ns */
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t lat_n;
 	atomic_uint_fast64_t published;	/* by the publisher thread */
@@ -92,6 +93,7 @@ struct opts {
 	uint64_t count;
 	int size;
 	unsigned pub_window;
+	int sources;		/* subscribers' source addresses 127.0.0.1.. */
 	double drain;
 	double settle;
 	double hold;
@@ -160,6 +162,7 @@ uint64_t server_mem_kb(void);
 unsigned hist_bucket(uint64_t us);
 uint64_t hist_value(unsigned b);
 double hist_quantile(const uint64_t *h, uint64_t n, double q);
+int bind_source(int fd, int i);
 
 /* load_conn.c: the subscribers */
 bool find_u64(const char *p, size_t n, const char *key, uint64_t *out);

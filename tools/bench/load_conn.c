@@ -237,6 +237,10 @@ void conn_start(struct conn *c)
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = CS_CONNECTING;
+	if (bind_source(c->fd, c - conns) < 0) {
+		conn_fail(c, W_CONNECT, "bind: %s", strerror(errno));
+		return;
+	}
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.ptr = c };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		conn_fail(c, W_CONNECT, "epoll_ctl: %s", strerror(errno));

@@ -26,7 +26,7 @@
 struct opts o = {
 	.transport = T_SSE, .flavor = F_PUSHD, .conns = 100, .inflight = 100,
 	.channel = "bench", .rates = { 100 }, .nrates = 1, .duration = 5,
-	.size = 64, .pub_window = 32, .drain = 5, .settle = 1, .connect_timeout = 120,
+	.size = 64, .pub_window = 32, .sources = 1, .drain = 5, .settle = 1, .connect_timeout = 120,
 };
 
 /* Where the subscribers connect. */
@@ -120,6 +120,9 @@ void usage(FILE *f)
 	      "      --drain S         after publishing, wait up to S s for deliveries (5)\n"
 	      "      --hold S          without --pub: keep the subscribers S s, then report\n"
 	      "      --connect-timeout S  give up connecting after S s (120)\n"
+	      "      --sources N       bind the subscribers to N source addresses in turn,\n"
+	      "                        127.0.0.1, 127.0.0.2, ... (1: no bind); one address\n"
+	      "                        has only the local port range for one server port\n"
 	      "      --ready-file F    create F once every subscriber is connected\n"
 	      "      --server-pid P[,P...]  measure these processes' CPU and memory\n"
 	      "      --json            print the summary as one JSON object\n"
@@ -141,7 +144,8 @@ void parse_args(int argc, char **argv)
 		{ "pub", 1, 0, 'P' }, { "channel", 1, 0, 'C' }, { "rate", 1, 0, 'r' },
 		{ "duration", 1, 0, 'd' }, { "count", 1, 0, 'n' }, { "size", 1, 0, 's' },
 		{ "settle", 1, 0, 'S' }, { "drain", 1, 0, 'D' }, { "hold", 1, 0, 'H' },
-		{ "connect-timeout", 1, 0, 'T' }, { "pub-window", 1, 0, 'W' }, { "ready-file", 1, 0, 'F' },
+		{ "connect-timeout", 1, 0, 'T' }, { "pub-window", 1, 0, 'W' },
+		{ "sources", 1, 0, 'A' }, { "ready-file", 1, 0, 'F' },
 		{ "server-pid", 1, 0, 'p' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -192,6 +196,7 @@ void parse_args(int argc, char **argv)
 		case 'H': o.hold = parse_num(optarg, "--hold", 0, 86400); break;
 		case 'T': o.connect_timeout = parse_num(optarg, "--connect-timeout", 1, 3600); break;
 		case 'F': o.ready_file = optarg; break;
+		case 'A': o.sources = parse_num(optarg, "--sources", 1, 254); break;
 		case 'W': o.pub_window = parse_num(optarg, "--pub-window", 1, 1024); break;
 		case 'p': {
 			char *s = strdup(optarg), *save = NULL;
@@ -254,17 +259,24 @@ void snap(struct step_stat *s, bool start)
 {
 	double t = now_mono();
 	uint64_t cpu = server_cpu();
+	struct timespec ts;
+	uint64_t self = 0;
+
+	if (!clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		self = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 
 	if (start) {
 		s->t0 = t;
 		s->msgs0 = st.msgs;
 		s->bytes0 = st.bytes;
 		s->cpu0 = cpu;
+		s->self0 = self;
 	} else {
 		s->t1 = t;
 		s->msgs1 = st.msgs;
 		s->bytes1 = st.bytes;
 		s->cpu1 = cpu;
+		s->self1 = self;
 	}
 }
 
@@ -373,11 +385,12 @@ void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 			struct step_stat *s = &steps[k];
 			double d = s->t1 - s->t0;
 			printf("%s{\"rate\":%g,\"published\":%" PRIu64 ",\"offered_per_s\":%.1f,\"delivered_per_s\":%.1f,"
-			       "\"server_cpu\":%.3f,\"window_s\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
+			       "\"server_cpu\":%.3f,\"gen_cpu\":%.3f,\"window_s\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
 			       k ? "," : "", o.rates[k], (uint64_t)atomic_load(&s->published),
 			       (double)atomic_load(&s->published) / o.duration * st.established,
 			       s->rx / o.duration,
-			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0, d,
+			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0,
+			       d > 0 ? (s->self1 - s->self0) / 1e9 / d : 0, d,
 			       hist_quantile(s->hist, s->lat_n, 0.5),
 			       hist_quantile(s->hist, s->lat_n, 0.99));
 		}
