@@ -89,7 +89,8 @@ struct opts {
 	const char *channel;
 	double rates[MAX_STEPS];
 	int nrates;
-	double duration;
+	double durations[MAX_STEPS];	/* seconds of each step; the last repeats */
+	int ndurations;
 	uint64_t count;
 	int size;
 	unsigned pub_window;
@@ -163,6 +164,9 @@ unsigned hist_bucket(uint64_t us);
 uint64_t hist_value(unsigned b);
 double hist_quantile(const uint64_t *h, uint64_t n, double q);
 int bind_source(int fd, int i);
+double step_len(int k);
+double step_start(int k);
+int step_at(double t);
 
 /* load_conn.c: the subscribers */
 bool find_u64(const char *p, size_t n, const char *key, uint64_t *out);

@@ -27,8 +27,8 @@ void record_latency(uint64_t t_pub)
 	uint64_t us = now > t_pub ? (now - t_pub) / 1000 : 0;
 	int k = 0;
 
-	if (pub.t0_real && t_pub >= pub.t0_real && o.duration > 0)
-		k = (int)((t_pub - pub.t0_real) / (o.duration * 1e9));
+	if (pub.t0_real && t_pub >= pub.t0_real)
+		k = step_at((t_pub - pub.t0_real) / 1e9);
 	if (k >= o.nrates)
 		k = o.nrates - 1;
 	steps[k].hist[hist_bucket(us)]++;
@@ -56,7 +56,7 @@ void on_item(struct conn *c, const char *p, size_t n)
 		st.t_first_rx = st.t_last_rx;
 	if (pub.started && st.t_last_rx >= pub.t0) {
 		/* counted by arrival time, however late the main loop snaps steps */
-		int k = (int)((st.t_last_rx - pub.t0) / o.duration);
+		int k = step_at(st.t_last_rx - pub.t0);
 		if (k < o.nrates)
 			steps[k].rx++;
 	}

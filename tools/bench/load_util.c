@@ -188,3 +188,32 @@ int bind_source(int fd, int i)
 	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 	return bind(fd, (struct sockaddr *)&src, sizeof(src));
 }
+
+/* Step k's length, its start in seconds after step 0's, and the step at t s. */
+double step_len(int k)
+{
+	return o.durations[k < o.ndurations ? k : o.ndurations - 1];
+}
+
+double step_start(int k)
+{
+	static double start[MAX_STEPS + 1];
+	static bool done;
+
+	if (!done) {
+		for (int i = 0; i < MAX_STEPS; i++)
+			start[i + 1] = start[i] + step_len(i);
+		done = true;
+	}
+	return start[k < MAX_STEPS ? k : MAX_STEPS];
+}
+
+/* on every delivery: at most o.nrates comparisons */
+int step_at(double t)
+{
+	int k = 0;
+
+	while (k < o.nrates && t >= step_start(k + 1))
+		k++;
+	return k;
+}

@@ -3,7 +3,8 @@
 repeats with their spread (min-max), ratios pushd/nchan, and issue 10's
 targets, met or not.
 
-usage: tools/bench/matrix.py matrix.jsonl
+usage: tools/bench/matrix.py matrix.jsonl [more.jsonl...]
+(several files: runs of different sizes or feeds, made by separate invocations)
 """
 import json
 import statistics
@@ -106,7 +107,7 @@ def problems(r):
 
 
 def main():
-    rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    rows = [json.loads(line) for name in sys.argv[1:] for line in open(name) if line.strip()]
     by = {}
     for r in rows:
         by.setdefault((r["kind"], r["conns"], r["transport"], r["server"], r["feed"]),
@@ -188,7 +189,7 @@ def main():
                     offered = max(st["rate"] for st in r["steps"])
             print("| %d | %s | %s | %s |" % (n, t, num(offered), " | ".join(cells)))
 
-    rate = keys("rate")
+    rate = fan   # the fixed rate is the first step of every fan-out run
     if rate:
         print("\n### Fixed rate: publish -> receive latency (ms) and server CPU per delivery\n")
         print("| subscribers | msg/s | transport | pushd dev p50 | pushd dev p99 | pushd POST p99 "
@@ -197,17 +198,17 @@ def main():
               "| CPU POST / nchan |")
         print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n, t in rate:
-            any_run = next(iter(by.get(("rate", n, t, "nchan", "seq"), {}).values()), None) or \
-                next(iter(by.get(("rate", n, t, "pushd", "dev"), {}).values()))
+            any_run = next(iter(by.get(("fanout", n, t, "nchan", "seq"), {}).values()), None) or \
+                next(iter(by.get(("fanout", n, t, "pushd", "dev"), {}).values()))
             msgs = any_run["steps"][0]["rate"] if any_run["steps"] else None
 
             def step_cpu(r):
                 return cpu_us(r, r["steps"][0]) if r["steps"] else None
-            l = {f: (series("rate", n, t, sv, f, p50), series("rate", n, t, sv, f, p99),
-                     series("rate", n, t, sv, f, step_cpu))
+            l = {f: (series("fanout", n, t, sv, f, p50), series("fanout", n, t, sv, f, p99),
+                     series("fanout", n, t, sv, f, step_cpu))
                  for sv, f in (("pushd", "dev"), ("nchan", "seq"))}
-            lp = (series("rate", n, t, "pushd", "seq", p99),
-                  series("rate", n, t, "pushd", "seq", step_cpu))
+            lp = (series("fanout", n, t, "pushd", "seq", p99),
+                  series("fanout", n, t, "pushd", "seq", step_cpu))
             rl, rlt = ratio(l["dev"][1], l["seq"][1])
             rlp, rlpt = ratio(lp[0], l["seq"][1])
             rc, rct = ratio(l["dev"][2], l["seq"][2])
