@@ -130,8 +130,9 @@ def main():
     fan = keys("fanout")
     if fan:
         print("### Fan-out: deliveries/s at the best step, servers on one vCPU\n")
-        print("Median [min-max] of %d interleaved repeats; ratios are of the medians "
-              "[range of the per-repeat ratios].\n" % len(reps))
+        print("Median [min-max] of the interleaved repeats (a cell without a range: one run); "
+              "ratios are of the medians [range of the per-repeat ratios]; \"nchan best\": the "
+              "better of nchan's feeds that ran.\n")
         print("| subscribers | transport | pushd /dev/push | pushd seq. POST | pushd pipel. POST "
               "| nchan seq. POST | nchan pipel. POST | dev / nchan best | seq / seq | pipel. / pipel. |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -283,7 +284,12 @@ def main():
         cells = []
         for c in cols:
             v = targets[what].get(c)
-            cells.append("" if v is None else "%s %s" % (num(v[0]), "yes" if v[1] else "**no**"))
+            if v is None:
+                cells.append("")
+            elif v[0] is None:
+                cells.append("not run")
+            else:
+                cells.append("%s %s" % (num(v[0]), "yes" if v[1] else "**no**"))
         print("| %s | %s |" % (what, " | ".join(cells)))
     print("| --threads 2: CPU/delivery no worse than 1 thread, both vCPUs used | " +
           " | ".join(["not measured: pushd has no --threads (issue 10 item 1 not built)"] +
