@@ -182,14 +182,16 @@ void conn_request(struct conn *c);
 void conn_start(struct conn *c);
 char *header_value(const char *h, size_t n, const char *name, size_t *len);
 size_t on_headers(struct conn *c, const char *p, size_t n);
-void sse_parse(struct conn *c);
-void lp_pushd(struct conn *c);
-void lp_done(struct conn *c);
 size_t on_body(struct conn *c, const char *p, size_t n);
-size_t on_ws(struct conn *c, const char *p, size_t n);
 size_t conn_feed(struct conn *c, const char *p, size_t n);
 void conn_readable(struct conn *c);
 void conn_event(struct conn *c, uint32_t ev);
+
+/* load_parse.c: the bodies (SSE events, long-poll answers, WebSocket frames) */
+void sse_parse(struct conn *c);
+void lp_pushd(struct conn *c);
+void lp_done(struct conn *c);
+size_t on_ws(struct conn *c, const char *p, size_t n);
 
 /* load_pub.c: the publisher */
 int pub_connect(struct pubconn *pc);
