@@ -5,7 +5,7 @@ BENCH_BINS := $(BIN)/push-load
 
 all: $(BENCH_BINS)
 
-PUSH_LOAD_OBJS := $(addprefix $(O)/tools/bench/,push-load.o load_util.o load_conn.o load_pub.o)
+PUSH_LOAD_OBJS := $(addprefix $(O)/tools/bench/,push-load.o load_util.o load_conn.o load_parse.o load_pub.o)
 $(BIN)/push-load: $(PUSH_LOAD_OBJS)
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")

@@ -71,6 +71,7 @@ struct step_stat {
 	uint64_t msgs0, msgs1;
 	uint64_t bytes0, bytes1;
 	uint64_t cpu0, cpu1;	/* server clock ticks */
+	uint64_t self0, self1;	/* push-load's own CPU, ns */
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t lat_n;
 	atomic_uint_fast64_t published;	/* by the publisher thread */
@@ -88,10 +89,12 @@ struct opts {
 	const char *channel;
 	double rates[MAX_STEPS];
 	int nrates;
-	double duration;
+	double durations[MAX_STEPS];	/* seconds of each step; the last repeats */
+	int ndurations;
 	uint64_t count;
 	int size;
 	unsigned pub_window;
+	int sources;		/* subscribers' source addresses 127.0.0.1.. */
 	double drain;
 	double settle;
 	double hold;
@@ -160,6 +163,10 @@ uint64_t server_mem_kb(void);
 unsigned hist_bucket(uint64_t us);
 uint64_t hist_value(unsigned b);
 double hist_quantile(const uint64_t *h, uint64_t n, double q);
+int bind_source(int fd, int i);
+double step_len(int k);
+double step_start(int k);
+int step_at(double t);
 
 /* load_conn.c: the subscribers */
 bool find_u64(const char *p, size_t n, const char *key, uint64_t *out);
@@ -175,14 +182,16 @@ void conn_request(struct conn *c);
 void conn_start(struct conn *c);
 char *header_value(const char *h, size_t n, const char *name, size_t *len);
 size_t on_headers(struct conn *c, const char *p, size_t n);
-void sse_parse(struct conn *c);
-void lp_pushd(struct conn *c);
-void lp_done(struct conn *c);
 size_t on_body(struct conn *c, const char *p, size_t n);
-size_t on_ws(struct conn *c, const char *p, size_t n);
 size_t conn_feed(struct conn *c, const char *p, size_t n);
 void conn_readable(struct conn *c);
 void conn_event(struct conn *c, uint32_t ev);
+
+/* load_parse.c: the bodies (SSE events, long-poll answers, WebSocket frames) */
+void sse_parse(struct conn *c);
+void lp_pushd(struct conn *c);
+void lp_done(struct conn *c);
+size_t on_ws(struct conn *c, const char *p, size_t n);
 
 /* load_pub.c: the publisher */
 int pub_connect(struct pubconn *pc);

@@ -155,7 +155,7 @@ void *pub_thread(void *arg)
 	if (pc->device)
 		snprintf(msg, cap, "@%s ", o.channel);
 	for (int k = 0; k < o.nrates && !stop_flag; k++) {
-		double t_step = pub.t0 + k * o.duration, t_end = t_step + o.duration;
+		double t_step = pub.t0 + step_start(k), t_end = t_step + step_len(k);
 		double rate = o.rates[k];
 		uint64_t i = 0;
 		for (;;) {

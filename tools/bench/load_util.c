@@ -171,3 +171,49 @@ double hist_quantile(const uint64_t *h, uint64_t n, double q)
 	}
 	return -1;
 }
+
+/*
+ * Bind subscriber i's socket to source address 127.0.0.1 + i % --sources
+ * (nothing with one source).  The port is left to connect(), which needs it
+ * unique only per 4-tuple: each address has the whole local port range.
+ */
+int bind_source(int fd, int i)
+{
+	int one = 1;
+	struct sockaddr_in src = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK + i % o.sources) };
+
+	if (o.sources <= 1)
+		return 0;
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(fd, (struct sockaddr *)&src, sizeof(src));
+}
+
+/* Step k's length, its start in seconds after step 0's, and the step at t s. */
+double step_len(int k)
+{
+	return o.durations[k < o.ndurations ? k : o.ndurations - 1];
+}
+
+double step_start(int k)
+{
+	static double start[MAX_STEPS + 1];
+	static bool done;
+
+	if (!done) {
+		for (int i = 0; i < MAX_STEPS; i++)
+			start[i + 1] = start[i] + step_len(i);
+		done = true;
+	}
+	return start[k < MAX_STEPS ? k : MAX_STEPS];
+}
+
+/* on every delivery: at most o.nrates comparisons */
+int step_at(double t)
+{
+	int k = 0;
+
+	while (k < o.nrates && t >= step_start(k + 1))
+		k++;
+	return k;
+}

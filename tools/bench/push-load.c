@@ -16,7 +16,8 @@
  * pushd's JSON ids are also checked to increase, and its gap objects
  * counted.  Loopback only; every run is bounded in count and time.
  *
- * The rates are steps of --duration seconds each; for every step the
+ * The rates are steps of --duration seconds each (one length for all, or
+ * one for each); for every step the
  * summary gives the deliveries per second (messages received, summed over
  * the subscribers) measured while the step ran, the server's CPU use
  * (--server-pid) and the publish-to-receive latency of its messages.
@@ -25,8 +26,8 @@
 
 struct opts o = {
 	.transport = T_SSE, .flavor = F_PUSHD, .conns = 100, .inflight = 100,
-	.channel = "bench", .rates = { 100 }, .nrates = 1, .duration = 5,
-	.size = 64, .pub_window = 32, .drain = 5, .settle = 1, .connect_timeout = 120,
+	.channel = "bench", .rates = { 100 }, .nrates = 1, .durations = { 5 }, .ndurations = 1,
+	.size = 64, .pub_window = 32, .sources = 1, .drain = 5, .settle = 1, .connect_timeout = 120,
 };
 
 /* Where the subscribers connect. */
@@ -113,13 +114,16 @@ void usage(FILE *f)
 	      "      --channel CH      channel for device publishing (bench)\n"
 	      "      --pub-window N    POSTs in flight at once, pipelined (32)\n"
 	      "  -r, --rate R[,R...]   messages per second for each step (100); 0: flat out\n"
-	      "  -d, --duration S      seconds per step (5)\n"
+	      "  -d, --duration S[,S...]  seconds of each step; the last repeats (5)\n"
 	      "  -n, --count N         stop publishing after N messages\n"
 	      "  -s, --size B          payload bytes (64, at least the #s= #t= stamp)\n"
 	      "      --settle S        wait S s after connecting before publishing (1)\n"
 	      "      --drain S         after publishing, wait up to S s for deliveries (5)\n"
 	      "      --hold S          without --pub: keep the subscribers S s, then report\n"
 	      "      --connect-timeout S  give up connecting after S s (120)\n"
+	      "      --sources N       bind the subscribers to N source addresses in turn,\n"
+	      "                        127.0.0.1, 127.0.0.2, ... (1: no bind); one address\n"
+	      "                        has only the local port range for one server port\n"
 	      "      --ready-file F    create F once every subscriber is connected\n"
 	      "      --server-pid P[,P...]  measure these processes' CPU and memory\n"
 	      "      --json            print the summary as one JSON object\n"
@@ -141,7 +145,8 @@ void parse_args(int argc, char **argv)
 		{ "pub", 1, 0, 'P' }, { "channel", 1, 0, 'C' }, { "rate", 1, 0, 'r' },
 		{ "duration", 1, 0, 'd' }, { "count", 1, 0, 'n' }, { "size", 1, 0, 's' },
 		{ "settle", 1, 0, 'S' }, { "drain", 1, 0, 'D' }, { "hold", 1, 0, 'H' },
-		{ "connect-timeout", 1, 0, 'T' }, { "pub-window", 1, 0, 'W' }, { "ready-file", 1, 0, 'F' },
+		{ "connect-timeout", 1, 0, 'T' }, { "pub-window", 1, 0, 'W' },
+		{ "sources", 1, 0, 'A' }, { "ready-file", 1, 0, 'F' },
 		{ "server-pid", 1, 0, 'p' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -184,7 +189,19 @@ void parse_args(int argc, char **argv)
 				die("empty --rate");
 			break;
 		}
-		case 'd': o.duration = parse_num(optarg, "--duration", 0.1, 3600); break;
+		case 'd': {
+			char *s = strdup(optarg), *save = NULL;
+			o.ndurations = 0;
+			for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (o.ndurations == MAX_STEPS)
+					die("at most %d durations", MAX_STEPS);
+				o.durations[o.ndurations++] = parse_num(t, "--duration", 0.1, 3600);
+			}
+			free(s);
+			if (!o.ndurations)
+				die("empty --duration");
+			break;
+		}
 		case 'n': o.count = parse_num(optarg, "--count", 1, 1e12); break;
 		case 's': o.size = parse_num(optarg, "--size", 1, 1 << 20); break;
 		case 'S': o.settle = parse_num(optarg, "--settle", 0, 3600); break;
@@ -192,6 +209,7 @@ void parse_args(int argc, char **argv)
 		case 'H': o.hold = parse_num(optarg, "--hold", 0, 86400); break;
 		case 'T': o.connect_timeout = parse_num(optarg, "--connect-timeout", 1, 3600); break;
 		case 'F': o.ready_file = optarg; break;
+		case 'A': o.sources = parse_num(optarg, "--sources", 1, 254); break;
 		case 'W': o.pub_window = parse_num(optarg, "--pub-window", 1, 1024); break;
 		case 'p': {
 			char *s = strdup(optarg), *save = NULL;
@@ -254,17 +272,24 @@ void snap(struct step_stat *s, bool start)
 {
 	double t = now_mono();
 	uint64_t cpu = server_cpu();
+	struct timespec ts;
+	uint64_t self = 0;
+
+	if (!clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		self = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 
 	if (start) {
 		s->t0 = t;
 		s->msgs0 = st.msgs;
 		s->bytes0 = st.bytes;
 		s->cpu0 = cpu;
+		s->self0 = self;
 	} else {
 		s->t1 = t;
 		s->msgs1 = st.msgs;
 		s->bytes1 = st.bytes;
 		s->cpu1 = cpu;
+		s->self1 = self;
 	}
 }
 
@@ -305,8 +330,8 @@ void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 	double dps = span > 0 ? st.msgs / span : 0;
 	double peak = 0;
 	for (int k = 0; k < o.nrates && pub.started; k++) {
-		if (steps[k].rx / o.duration > peak)
-			peak = steps[k].rx / o.duration;
+		if (steps[k].rx / step_len(k) > peak)
+			peak = steps[k].rx / step_len(k);
 	}
 
 	if (!o.json && !o.conns) {
@@ -329,9 +354,9 @@ void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 			double d = s->t1 - s->t0;
 			printf("  step %d: rate %g/s (published %.0f/s) offered %.0f/s delivered %.0f/s server cpu %.0f%%"
 			       " latency p50 %.0fus p99 %.0fus\n", k, o.rates[k],
-			       (double)atomic_load(&s->published) / o.duration,
-			       (double)atomic_load(&s->published) / o.duration * st.established,
-			       s->rx / o.duration,
+			       (double)atomic_load(&s->published) / step_len(k),
+			       (double)atomic_load(&s->published) / step_len(k) * st.established,
+			       s->rx / step_len(k),
 			       d > 0 ? 100.0 * (s->cpu1 - s->cpu0) / hz / d : 0,
 			       hist_quantile(s->hist, s->lat_n, 0.5),
 			       hist_quantile(s->hist, s->lat_n, 0.99));
@@ -373,11 +398,12 @@ void report(double t_connect, uint64_t mem_before, uint64_t mem_after)
 			struct step_stat *s = &steps[k];
 			double d = s->t1 - s->t0;
 			printf("%s{\"rate\":%g,\"published\":%" PRIu64 ",\"offered_per_s\":%.1f,\"delivered_per_s\":%.1f,"
-			       "\"server_cpu\":%.3f,\"window_s\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
+			       "\"server_cpu\":%.3f,\"gen_cpu\":%.3f,\"window_s\":%.3f,\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f}",
 			       k ? "," : "", o.rates[k], (uint64_t)atomic_load(&s->published),
-			       (double)atomic_load(&s->published) / o.duration * st.established,
-			       s->rx / o.duration,
-			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0, d,
+			       (double)atomic_load(&s->published) / step_len(k) * st.established,
+			       s->rx / step_len(k),
+			       d > 0 ? (s->cpu1 - s->cpu0) / hz / d : 0,
+			       d > 0 ? (s->self1 - s->self0) / 1e9 / d : 0, d,
 			       hist_quantile(s->hist, s->lat_n, 0.5),
 			       hist_quantile(s->hist, s->lat_n, 0.99));
 		}
@@ -464,7 +490,7 @@ int main(int argc, char **argv)
 			t_phase = now;
 			break;
 		case PH_RUN: {
-			int k = (int)((now - pub.t0) / o.duration);
+			int k = step_at(now - pub.t0);
 			bool done = atomic_load(&pub.done);
 			while (cur_step < o.nrates && (k > cur_step || done)) {
 				snap(&steps[cur_step], false);
