@@ -200,6 +200,25 @@ class Pushd:
         if self.alive():
             self.proc.send_signal(sig)
 
+    def stopped(self, timeout=20.0):
+        """After SIGSTOP: wait until every thread of pushd is stopped (kill()
+        returns before they are; a thread on another CPU runs on meanwhile).
+        True once they are, False on timeout."""
+        deadline = time.monotonic() + timeout
+        task = "/proc/%d/task" % self.pid
+        while time.monotonic() < deadline:
+            try:
+                states = []
+                for tid in os.listdir(task):
+                    with open("%s/%s/stat" % (task, tid)) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                return False
+            if states and all(s in ("T", "t") for s in states):
+                return True
+            time.sleep(0.01)
+        return False
+
     def wait(self, timeout):
         """Exit status, or None if still running after timeout seconds."""
         try:

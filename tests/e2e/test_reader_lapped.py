@@ -81,6 +81,8 @@ def lapped(tap, reader, dev):
     tap.ok(wait_read(pd, first), "%s: the hub read it" % reader)
 
     pd.signal(signal.SIGSTOP)
+    # kill() returns before the hub thread stops: it could read on meanwhile
+    tap.ok(pd.stopped(), "%s: pushd stopped (every thread)" % reader)
     ids = []
     try:
         info = dev.info()
