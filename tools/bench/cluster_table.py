@@ -77,8 +77,9 @@ def render(results, a=None, kernel=""):
     lines = []
     if a:
         lines.append("Publishing on node 1 (POST, 32 pipelined), %d subscribers on node 2 and %d "
-                     "on node 3; medians of %d repeats (guest %s)." % (
-                         a["subs"], a["subs"], a["repeats"], kernel))
+                     "on node 3; push's stream R%d %s; medians of %d repeats (guest %s)." % (
+                         a["subs"], a["subs"], a.get("replicas", 3),
+                         "on disk" if a.get("disk") else "in memory", a["repeats"], kernel))
         lines.append("")
     lines += ["| transport | figure | push cluster | nchan+Redis | push/nchan |",
               "|---|---|--:|--:|--:|"]
