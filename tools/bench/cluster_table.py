@@ -96,7 +96,7 @@ def render(results, a=None, kernel=""):
         lines.append("| %s | %s | %s | %s | %s |" % (t, label, fmt(p, label), fmt(n, label), ratio))
     if a and a.get("idle"):
         p, n = a["idle"].get("push"), a["idle"].get("nchan")
-        lines.append("| - | idle server CPU % (before the runs) | %.1f | %.1f | %s |" % (
+        lines.append("| - | idle server CPU %% (before the runs) | %.1f | %.1f | %s |" % (
             p, n, "%.2f" % (p / n) if n else "-"))
     lines.append("")
     lines += goal(rows, order)
