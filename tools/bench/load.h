@@ -138,8 +138,14 @@ struct pubconn {
 };
 
 extern struct opts o;
-extern struct sockaddr_in sub_addr;
-extern char sub_host[80], sub_path[512];
+/* Where the subscribers connect: subscriber i to sub_urls[i % nsub_urls]. */
+#define MAX_URLS	8
+struct sub_url {
+	struct sockaddr_in addr;
+	char host[80], path[512];
+};
+extern struct sub_url sub_urls[MAX_URLS];
+extern int nsub_urls;
 extern struct conn *conns;
 extern int epfd;
 extern volatile sig_atomic_t stop_flag;

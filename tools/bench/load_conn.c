@@ -195,6 +195,9 @@ void conn_queue(struct conn *c, const char *fmt, ...)
 /* Queues the subscribe request for the transport and flavor. */
 void conn_request(struct conn *c)
 {
+	const struct sub_url *u = &sub_urls[(c - conns) % nsub_urls];
+	const char *sub_path = u->path, *sub_host = u->host;
+
 	switch (o.transport) {
 	case T_SSE:
 		conn_queue(c, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n",
@@ -246,7 +249,8 @@ void conn_start(struct conn *c)
 		conn_fail(c, W_CONNECT, "epoll_ctl: %s", strerror(errno));
 		return;
 	}
-	if (connect(c->fd, (struct sockaddr *)&sub_addr, sizeof(sub_addr)) < 0 &&
+	const struct sub_url *u = &sub_urls[(c - conns) % nsub_urls];
+	if (connect(c->fd, (struct sockaddr *)&u->addr, sizeof(u->addr)) < 0 &&
 	    errno != EINPROGRESS)
 		conn_fail(c, W_CONNECT, "connect: %s", strerror(errno));
 }

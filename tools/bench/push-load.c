@@ -30,9 +30,8 @@ struct opts o = {
 	.size = 64, .pub_window = 32, .sources = 1, .drain = 5, .settle = 1, .connect_timeout = 120,
 };
 
-/* Where the subscribers connect. */
-struct sockaddr_in sub_addr;
-char sub_host[80], sub_path[512];
+struct sub_url sub_urls[MAX_URLS];
+int nsub_urls;
 
 struct conn *conns;
 int epfd;
@@ -101,9 +100,10 @@ double parse_num(const char *s, const char *what, double min, double max)
 
 void usage(FILE *f)
 {
-	fputs("Usage: push-load [OPTION]... URL\n"
+	fputs("Usage: push-load [OPTION]... URL [URL]...\n"
 	      "Open subscribers to URL (http://127.x.x.x:PORT/path), publish at fixed rates,\n"
-	      "count deliveries, check sequence numbers, measure latency.\n\n"
+	      "count deliveries, check sequence numbers, measure latency.  With several\n"
+	      "URLs (at most 8: the nodes of a cluster) subscriber i opens URL i mod n.\n\n"
 	      "  -t, --transport T     sse | ws | longpoll (sse)\n"
 	      "      --nchan           talk to nginx+nchan (its long-poll: Etag/If-Modified-Since)\n"
 	      "  -c, --conns N         subscribers (100); 0: publish only\n"
@@ -228,11 +228,14 @@ void parse_args(int argc, char **argv)
 		}
 	}
 	if (o.conns > 0) {
-		if (optind != argc - 1)
-			die("one subscriber URL needed (see --help)");
-		if (parse_url(argv[optind], &sub_addr, sub_host, sizeof(sub_host),
-			      sub_path, sizeof(sub_path)) < 0)
-			die("bad URL %s (http://127.x.x.x:PORT/path only)", argv[optind]);
+		if (optind == argc || argc - optind > MAX_URLS)
+			die("one to %d subscriber URLs needed (see --help)", MAX_URLS);
+		for (; optind < argc; optind++, nsub_urls++) {
+			struct sub_url *u = &sub_urls[nsub_urls];
+			if (parse_url(argv[optind], &u->addr, u->host, sizeof(u->host),
+				      u->path, sizeof(u->path)) < 0)
+				die("bad URL %s (http://127.x.x.x:PORT/path only)", argv[optind]);
+		}
 	} else if (!o.pub) {
 		die("nothing to do: no subscribers and no --pub");
 	}
