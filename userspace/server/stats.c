@@ -8,6 +8,7 @@
 #include "core/counters.h"
 #include "core/hub.h"
 #include "push/probe_tag.h"
+#include "server/cluster.h"
 #include "server/stats.h"
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
@@ -59,6 +60,7 @@ size_t stats_json(char **out)
 		"\"slow_disconnects\":%llu,\"queues\":{\"items\":%" PRIu64 ",\"bytes\":%" PRIu64
 		",\"max_bytes\":%" PRIu64 "}",
 		conns, out_items, out_bytes, slow, qitems, qbytes, qmax);
+	cluster_stats_json(f);
 	if (plen)
 		fprintf(f, ",\"probes\":%.*s", (int)plen, probes);
 	fputs("}\n", f);
@@ -129,6 +131,7 @@ size_t stats_prometheus(char **out)
 			fprintf(f, "%s{transport=\"%s\"} %llu\n", per[i].name, tnames[t], LOAD(*v));
 		}
 	}
+	cluster_stats_prometheus(f);
 	fclose(f);
 	*out = buf;
 	return len;
