@@ -118,39 +118,10 @@ def slow_total(stats):
     return sum(t.get(k, {}).get("slow_disconnects", 0) for k in ("sse", "websocket"))
 
 
-class SlowReader:
-    """A raw subscriber reading 1 KiB every 0.1 s until told to hurry; keeps the bytes."""
-
-    def __init__(self, port, path, headers):
-        self.sock = E.connect(port, 10, rcvbuf=SLOW_RCVBUF)
-        self.sock.sendall(E.request_bytes("GET", path, headers, port=port))
-        self.data = bytearray()
-        self.eof = False
-        self.error = None
-        self.hurry = threading.Event()
-        self.eof_at = None
-        self.hurry_at = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        deadline = time.monotonic() + DEADLINE_S
-        self.sock.settimeout(1)
-        while time.monotonic() < deadline:
-            try:
-                d = self.sock.recv(65536 if self.hurry.is_set() else 1024)
-            except TimeoutError:
-                continue
-            except OSError as e:
-                self.error = repr(e)
-                return
-            if not d:
-                self.eof = True
-                self.eof_at = time.monotonic()
-                return
-            self.data += d
-            if not self.hurry.is_set():
-                time.sleep(0.1)
+def slow_reader(port, path, headers):
+    """A raw subscriber reading 1 KiB every 0.1 s until told to hurry."""
+    return E.PacedReader(port, path, headers, chunk=1024, pause=0.1, deadline_s=DEADLINE_S,
+                         rcvbuf=SLOW_RCVBUF)
 
 
 def drain_sse(sock_client, timeout):
@@ -179,8 +150,8 @@ def main(tap):
     # The stalled pair first, so that they are subscribed before any message.
     stalled_sse = E.SseClient(pd.port, "/sub/" + both["ss"], rcvbuf=4096)
     stalled_ws = E.RawWs(pd.port, "/sub/" + both["sw"], rcvbuf=4096, handshake=False)
-    slow_sse = SlowReader(pd.port, "/sub/" + both["rs"], {"Accept": "text/event-stream"})
-    slow_ws = SlowReader(pd.port, "/sub/" + both["rw"], {
+    slow_sse = slow_reader(pd.port, "/sub/" + both["rs"], {"Accept": "text/event-stream"})
+    slow_ws = slow_reader(pd.port, "/sub/" + both["rw"], {
         "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "ZTJlIHNsb3cgcmVhZGVyIQ=="})
     readers = [Reader("sse", pd, common) for _ in range(N_SSE)] + \
