@@ -52,7 +52,7 @@ static bool read_bridge(const char *path, struct cluster_stats *cs)
 	struct stat st;
 	json_error_t jerr;
 	json_t *o, *state;
-	uint64_t mtime_ns;
+	uint64_t mtime_ns, now;
 
 	if (stat(path, &st))
 		return false;
@@ -62,9 +62,8 @@ static bool read_bridge(const char *path, struct cluster_stats *cs)
 		return false;
 	}
 	mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-	cs->status_age_ms = (now_ns(CLOCK_REALTIME) - mtime_ns) / 1000000;
-	if ((int64_t)cs->status_age_ms < 0)
-		cs->status_age_ms = 0;
+	now = now_ns(CLOCK_REALTIME);
+	cs->status_age_ms = now > mtime_ns ? (now - mtime_ns) / 1000000 : 0;
 	state = json_object_get(o, "state");
 	snprintf(cs->state, sizeof(cs->state), "%s",
 		 json_is_string(state) ? json_string_value(state) : "unknown");
