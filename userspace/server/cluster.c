@@ -25,6 +25,7 @@
 
 #include "core/config.h"
 #include "core/replay.h"
+#include "protocol/json.h"
 #include "server/cluster.h"
 
 #define BRIDGE_STALE_MS	5000
@@ -117,19 +118,17 @@ void cluster_stats_json(FILE *f)
 	if (pushd_cfg.bridge_status && !cs.bridge) {
 		fputs(",\"bridge\":{\"up\":false,\"state\":\"no status file\"}", f);
 	} else if (cs.bridge) {
-		json_t *state = json_string(cs.state);
-		char *q = json_dumps(state, JSON_ENCODE_ANY);
+		char q[sizeof(cs.state) * 6 + 2];	/* a byte is at most 6 escaped */
+		size_t qlen = json_quote(q, sizeof(q), cs.state, strlen(cs.state));
 
-		fprintf(f, ",\"bridge\":{\"up\":%s,\"state\":%s,\"status_age_ms\":%" PRIu64
+		fprintf(f, ",\"bridge\":{\"up\":%s,\"state\":%.*s,\"status_age_ms\":%" PRIu64
 			",\"stream_seq\":%" PRIu64 ",\"applied_id\":%" PRIu64 ",\"apply_lag\":%" PRIu64
 			",\"forwarded\":%" PRIu64 ",\"pubacked\":%" PRIu64 ",\"publish_errors\":%" PRIu64
 			",\"reconnects\":%" PRIu64 ",\"resubscribes\":%" PRIu64
 			",\"forward_ack_latency_us\":%" PRIu64 "}",
-			cs.bridge_up ? "true" : "false", q ? q : "\"?\"", cs.status_age_ms,
+			cs.bridge_up ? "true" : "false", (int)qlen, q, cs.status_age_ms,
 			cs.stream_seq, cs.applied_id, cs.apply_lag, cs.forwarded, cs.pubacked,
 			cs.publish_errors, cs.reconnects, cs.resubscribes, cs.forward_ack_latency_us);
-		free(q);
-		json_decref(state);
 	}
 	fputc('}', f);
 }
