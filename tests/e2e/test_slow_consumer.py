@@ -97,7 +97,11 @@ class Reader:
     def run_poll(self):
         path = "/sub/" + self.ch
         while not self.finished:
-            st, _, body = E.http_json(self.pd.port, "GET", path, timeout=min(60, self.left()))
+            t = time.monotonic()
+            try:
+                st, _, body = E.http_json(self.pd.port, "GET", path, timeout=min(60, self.left()))
+            except (OSError, EOFError) as e:
+                raise EOFError("%r after %.2f s, GET %s" % (e, time.monotonic() - t, path)) from e
             if st != 200:
                 raise RuntimeError("long-poll %d %r" % (st, body))
             for m in body["messages"]:
@@ -234,6 +238,10 @@ def main(tap):
             bad.append("%s #%d: %s" % (r.kind, i, problem))
     tap.ok(not bad, "all %d readers got all %d messages once, in order" % (len(readers), seq),
            "\n".join(bad[:10]))
+    if bad:
+        st = pd.stats()
+        tap.diag("pushd: %r" % {k: st.get(k) for k in ("header_timeouts", "peer_gone", "requests",
+                                                        "connections", "slow_disconnects")})
 
     # The stalled sockets, read now, end: pushd closed them.
     events, eof = drain_sse(stalled_sse, 30)
