@@ -38,11 +38,12 @@ size_t stats_json(char **out)
 	hub_queue_stats(&qitems, &qbytes, &qmax);
 	fprintf(f, "{\"last_id\":%" PRIu64 ",\"messages_in\":%llu,\"gaps_in\":%llu,"
 		"\"bytes_in\":%llu,\"device_reads\":%llu,\"published\":%llu,"
-		"\"history_reads\":%llu,\"requests\":%llu,\"header_timeouts\":%llu,"
+		"\"history_reads\":%llu,\"requests\":%llu,\"header_timeouts\":%llu,\"header_waits\":%llu,"
 		"\"peer_gone\":%llu,\"resets\":%llu,\"oom_drops\":%llu,\"ws_no_pong\":%llu,",
 		hub_last_id(), LOAD(s->msgs_in), LOAD(s->gaps_in), LOAD(s->bytes_in),
 		LOAD(s->reads), LOAD(s->published), LOAD(s->history_reads), LOAD(s->requests),
-		(unsigned long long)deadline_expired_total(), LOAD(s->peer_gone), LOAD(s->resets),
+		(unsigned long long)deadline_expired_total(),
+		(unsigned long long)deadline_extended_total(), LOAD(s->peer_gone), LOAD(s->resets),
 		LOAD(s->oom_drops), LOAD(s->ws_no_pong));
 	unsigned long long conns = 0, out_items = 0, out_bytes = 0, slow = 0;
 	fputs("\"transports\":{", f);
@@ -104,6 +105,9 @@ size_t stats_prometheus(char **out)
 		{ "push_header_timeouts_total", "counter",
 		  "Connections shut down for a request head not complete in --header-timeout.",
 		  (unsigned long long)deadline_expired_total() },
+		{ "push_header_waits_total", "counter",
+		  "Head deadlines given again: the head had arrived, pushd had not read it yet.",
+		  (unsigned long long)deadline_extended_total() },
 		{ "push_peer_gone_total", "counter", "Waiting subscribers whose peer hung up.",
 		  LOAD(s->peer_gone) },
 		{ "push_resets_total", "counter", "Resumes from another epoch, answered with a reset.",
