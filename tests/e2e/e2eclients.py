@@ -225,11 +225,19 @@ def http(port, method, path, headers=None, body=b"", timeout=10.0):
         body = body.encode()
     h = {"Connection": "close"}
     h.update(headers or {})
-    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    deadline = t0 + timeout
     with connect(port, timeout) as s:
+        t1 = time.monotonic()
         s.sendall(request_bytes(method, path, h, body, port))
+        t2 = time.monotonic()
         rd = Reader(s)
-        status, hdrs = read_head(rd, deadline)
+        try:
+            status, hdrs = read_head(rd, deadline)
+        except EOFError as e:
+            # who was slow: the connect, this client sending, or the server
+            raise EOFError("%s (connected in %.2f s, request sent %.2f s later, EOF %.2f s "
+                           "after that)" % (e, t1 - t0, t2 - t1, time.monotonic() - t2)) from e
         data = b"" if method == "HEAD" else BodyReader(rd, hdrs).read_all(deadline)
         return status, hdrs, data
 
