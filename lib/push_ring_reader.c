@@ -14,6 +14,7 @@
  *      a PUSH_REC_GAP record with exact lost.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -101,28 +102,49 @@ void push_ring_seek_end(struct push_ring *r)
 	r->next_id = 0;
 }
 
-void push_ring_seek_id(struct push_ring *r, uint64_t id)
+/*
+ * Steps r->pos over space overwritten before we got there (to the tail)
+ * and over a ring end too short for a header, then copies the header at
+ * r->pos into @rec; @room is what is left up to the ring's end.  False at
+ * @head.  The copy is trusted only once overwritten() says it was not
+ * overwritten meanwhile.
+ */
+static bool next_header(struct push_ring *r, uint64_t head, struct push_record *rec,
+			uint64_t *off, uint64_t *room)
 {
-	uint64_t head = head_pos(r);
-
-	r->pos = tail_pos(r);
 	while (r->pos < head) {
-		uint64_t off = r->pos % r->size, room = r->size - off;
-		struct push_record rec;
-
+		*off = r->pos % r->size;
+		*room = r->size - *off;
 		if (r->pos < tail_pos(r)) {
 			r->pos = tail_pos(r);
 			continue;
 		}
-		if (room < HDR_SIZE) {
-			r->pos += room;
+		if (*room < HDR_SIZE) {
+			r->pos += *room;
 			continue;
 		}
-		memcpy(&rec, r->data + off, sizeof(rec));
+		memcpy(rec, r->data + *off, sizeof(*rec));
+		return true;
+	}
+	return false;
+}
+
+static bool bad_size(const struct push_record *rec, uint64_t room)
+{
+	return rec->size < HDR_SIZE || rec->size % PUSH_RECORD_ALIGN || rec->size > room;
+}
+
+void push_ring_seek_id(struct push_ring *r, uint64_t id)
+{
+	uint64_t head = head_pos(r), off, room;
+	struct push_record rec;
+
+	r->pos = tail_pos(r);
+	while (next_header(r, head, &rec, &off, &room)) {
 		if (overwritten(r, r->pos))
 			continue;
 		/* a corrupt record: push_ring_read() will say so */
-		if (rec.size < HDR_SIZE || rec.size % PUSH_RECORD_ALIGN || rec.size > room)
+		if (bad_size(&rec, room))
 			break;
 		if (rec.type == PUSH_REC_MSG && rec.id >= id)
 			break;
@@ -151,29 +173,26 @@ static void put_gap(unsigned char *p, uint64_t from, uint64_t next)
 	memcpy(p + sizeof(rec), &gap, sizeof(gap));
 }
 
+/* Writes a gap record for ids [r->next_id, id) at @p and counts it. */
+static void emit_gap(struct push_ring *r, unsigned char *p, uint64_t id)
+{
+	put_gap(p, r->next_id, id);
+	r->gaps++;
+	r->lost += id - r->next_id;
+	r->next_id = id;
+}
+
 ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 {
 	unsigned char *out = buf;
 	size_t done = 0;
-	uint64_t head = head_pos(r);
+	uint64_t head = head_pos(r), off, room;
+	struct push_record rec;
 
-	while (r->pos < head) {
-		uint64_t off = r->pos % r->size, room = r->size - off;
-		struct push_record rec;
-		size_t need;
+	while (next_header(r, head, &rec, &off, &room)) {
+		bool gap;
 
-		if (r->pos < tail_pos(r)) {
-			/* Overwritten before we got here: skip to the tail. */
-			r->pos = tail_pos(r);
-			continue;
-		}
-		if (room < HDR_SIZE) {
-			r->pos += room;
-			continue;
-		}
-		memcpy(&rec, r->data + off, sizeof(rec));
-		if (rec.size < HDR_SIZE || rec.size % PUSH_RECORD_ALIGN ||
-		    rec.size > room) {
+		if (bad_size(&rec, room)) {
 			if (overwritten(r, r->pos))
 				continue;
 			return done ? (ssize_t)done : -EPROTO;
@@ -184,8 +203,7 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 			r->pos += rec.size;
 			continue;
 		}
-		need = rec.size;
-		if (len - done < need) {
+		if (len - done < rec.size) {
 			/*
 			 * As read(): a gap before a record that does not fit
 			 * is returned alone if it fits (its id is trusted
@@ -194,11 +212,8 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 			if (overwritten(r, r->pos))
 				continue;
 			if (r->next_id && rec.id > r->next_id && len - done >= GAP_SIZE) {
-				put_gap(out + done, r->next_id, rec.id);
+				emit_gap(r, out + done, rec.id);
 				done += GAP_SIZE;
-				r->gaps++;
-				r->lost += rec.id - r->next_id;
-				r->next_id = rec.id;
 			}
 			break;
 		}
@@ -206,23 +221,20 @@ ssize_t push_ring_read(struct push_ring *r, void *buf, size_t len)
 		/* Valid now, and so is the header copied before. */
 		if (overwritten(r, r->pos))
 			continue;
-		if (r->next_id && rec.id > r->next_id) {
-			/* A gap record first, the record after it if it fits. */
-			if (len - done < GAP_SIZE + rec.size) {
-				if (len - done < GAP_SIZE)
-					break;
-				put_gap(out + done, r->next_id, rec.id);
+		gap = r->next_id && rec.id > r->next_id;
+		if (gap && len - done < GAP_SIZE + rec.size) {
+			/* the gap alone, if it fits; the record next time */
+			if (len - done >= GAP_SIZE) {
+				emit_gap(r, out + done, rec.id);
 				done += GAP_SIZE;
-				r->gaps++;
-				r->lost += rec.id - r->next_id;
-				r->next_id = rec.id;
-				break;
 			}
+			break;
+		}
+		if (gap) {
+			/* a gap record first, then the record */
 			memmove(out + done + GAP_SIZE, out + done, rec.size);
-			put_gap(out + done, r->next_id, rec.id);
+			emit_gap(r, out + done, rec.id);
 			done += GAP_SIZE;
-			r->gaps++;
-			r->lost += rec.id - r->next_id;
 		}
 		done += rec.size;
 		r->pos += rec.size;

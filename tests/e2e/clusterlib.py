@@ -67,6 +67,12 @@ def device_info(dev):
     return {"next_id": v[1], "epoch": v[7]}
 
 
+def pushd_cluster(pd):
+    """The cluster section of a pushd's /stats ({} without one)."""
+    st, _, body = E.http_json(pd.port, "GET", "/stats", timeout=10)
+    return body.get("cluster", {}) if st == 200 and isinstance(body, dict) else {}
+
+
 def wait_for(cond, timeout, what):
     """Poll cond() every 50 ms until true; RuntimeError after timeout s."""
     deadline = time.monotonic() + timeout
@@ -160,6 +166,11 @@ class Cluster:
             b = Proc("bridge%d" % i, argv, os.path.join(self.dir, "bridge%d.log" % i))
             b.status_file = st
             self.bridges.append(b)
+        # pushd first, before its bridge gives the device the stream's epoch
+        # (and cluster mode): pushd must take both from the device as they
+        # change, not once at start.
+        self.pushd = [E.Pushd("--device", dev, "--bridge-status", self.bridges[i].status_file,
+                              *pushd_args) for i, dev in enumerate(DEVICES)]
         for n in self.nats:
             n.start()
         self.wait_nats()
@@ -173,7 +184,6 @@ class Cluster:
             b.start()
         for i in range(1, 3):
             self.wait_bridge(i)
-        self.pushd = [E.Pushd("--device", dev, *pushd_args) for dev in DEVICES]
 
     def nats_ready(self, i):
         try:

@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -144,13 +145,69 @@ class BodyReader:
             out += d
 
 
-def connect(port, timeout=10.0, rcvbuf=None):
+def connect(port, timeout=10.0, rcvbuf=None, mss=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if mss:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
     s.settimeout(timeout)
     s.connect(("127.0.0.1", port))
     return s
+
+
+class PacedReader:
+    """A raw subscriber that reads `chunk` bytes every `pause` s (as fast as
+    it can once `hurry` is set) until EOF, an error or `deadline_s`; keeps
+    the bytes.  `end` is None while it reads, then "eof", "deadline" or the
+    error's repr.  A small rcvbuf (and mss: the kernel sizes the sender's
+    buffer by segments) keeps the server's socket buffers small, so that
+    what the reader does not take stays queued in the server."""
+
+    def __init__(self, port, path, headers, chunk, pause, deadline_s, rcvbuf=None, mss=None):
+        self.sock = connect(port, 10, rcvbuf=rcvbuf, mss=mss)
+        self.sock.sendall(request_bytes("GET", path, headers, port=port))
+        self.chunk, self.pause, self.deadline_s = chunk, pause, deadline_s
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.end = None
+        self.eof_at = self.hurry_at = None
+        self.hurry = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    @property
+    def eof(self):
+        return self.end == "eof"
+
+    @property
+    def error(self):
+        return self.end if self.end not in (None, "eof", "deadline") else None
+
+    def run(self):
+        deadline = time.monotonic() + self.deadline_s
+        self.sock.settimeout(1)
+        while time.monotonic() < deadline:
+            try:
+                d = self.sock.recv(65536 if self.hurry.is_set() else self.chunk)
+            except TimeoutError:
+                continue
+            except OSError as e:
+                self.end = repr(e)
+                return
+            if not d:
+                self.eof_at = time.monotonic()
+                self.end = "eof"
+                return
+            with self.lock:
+                self.data += d
+            if not self.hurry.is_set():
+                time.sleep(self.pause)
+        self.end = "deadline"
+
+    def seen(self, mark):
+        with self.lock:
+            return mark in self.data
 
 
 def request_bytes(method, path, headers=None, body=b"", port=None):
@@ -168,11 +225,19 @@ def http(port, method, path, headers=None, body=b"", timeout=10.0):
         body = body.encode()
     h = {"Connection": "close"}
     h.update(headers or {})
-    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    deadline = t0 + timeout
     with connect(port, timeout) as s:
+        t1 = time.monotonic()
         s.sendall(request_bytes(method, path, h, body, port))
+        t2 = time.monotonic()
         rd = Reader(s)
-        status, hdrs = read_head(rd, deadline)
+        try:
+            status, hdrs = read_head(rd, deadline)
+        except EOFError as e:
+            # who was slow: the connect, this client sending, or the server
+            raise EOFError("%s (connected in %.2f s, request sent %.2f s later, EOF %.2f s "
+                           "after that)" % (e, t1 - t0, t2 - t1, time.monotonic() - t2)) from e
         data = b"" if method == "HEAD" else BodyReader(rd, hdrs).read_all(deadline)
         return status, hdrs, data
 
@@ -462,6 +527,24 @@ class RawWs:
         if m[0] != OP_TEXT:
             raise ValueError("non-text data frame, opcode %d" % m[0])
         return json.loads(m[1].decode("utf-8"))
+
+    def json_messages(self, n, timeout=20, diag=None, until=None):
+        """Up to @n JSON text messages (fewer if the connection ends, one
+        takes over @timeout s, or one satisfies @until); a socket or framing
+        error ends the list and goes to @diag."""
+        out = []
+        try:
+            while len(out) < n:
+                m = self.recv_json(timeout)
+                if m is None:
+                    break
+                out.append(m)
+                if until and until(m):
+                    break
+        except (OSError, ValueError) as e:
+            if diag:
+                diag("WebSocket: %r" % e)
+        return out
 
     def wait_close(self, timeout):
         """Read until the server closes; returns (close_code, frames_seen, eof)."""

@@ -15,9 +15,7 @@ client got the close (a RST: what its socket still held is dropped, not
 sent on), and /stats counts one close_timeout for the transport."""
 
 import os
-import socket
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,53 +37,18 @@ HEADERS = {
 CLOSE_MARK = {"sse": b"event: close", "websocket": b"slow consumer"}
 
 
-class Trickler:
-    """Reads 256 bytes every 0.25 s until EOF, an error or its deadline."""
-
-    def __init__(self, port, path, headers):
-        # A small MSS keeps pushd's send buffer small (the kernel sizes it
-        # by segments): on loopback's 64 KiB MSS the kernel would take all
-        # that is left at once and libmicrohttpd would hold nothing.
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
-        self.sock.settimeout(10)
-        self.sock.connect(("127.0.0.1", port))
-        self.sock.sendall(E.request_bytes("GET", path, headers, port=port))
-        self.data = bytearray()
-        self.lock = threading.Lock()
-        self.end = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        deadline = time.monotonic() + DEADLINE_S
-        self.sock.settimeout(1)
-        while time.monotonic() < deadline:
-            try:
-                d = self.sock.recv(256)
-            except TimeoutError:
-                continue
-            except OSError as e:
-                self.end = repr(e)
-                return
-            if not d:
-                self.end = "eof"
-                return
-            with self.lock:
-                self.data += d
-            time.sleep(0.25)
-        self.end = "deadline"
-
-    def seen(self, mark):
-        with self.lock:
-            return mark in self.data
+def trickler(port, path, headers):
+    """Reads 256 bytes every 0.25 s.  A small MSS keeps pushd's send buffer
+    small: on loopback's 64 KiB MSS the kernel would take all that is left
+    at once and libmicrohttpd would hold nothing."""
+    return E.PacedReader(port, path, headers, chunk=256, pause=0.25, deadline_s=DEADLINE_S,
+                         rcvbuf=4096, mss=536)
 
 
 def one(tap, pd, dev, t):
     ch = E.unique_channel("trickle")
     before = pd.stats()["transports"][t]
-    r = Trickler(pd.port, "/sub/" + ch, HEADERS[t])
+    r = trickler(pd.port, "/sub/" + ch, HEADERS[t])
     pd.wait_subscribers(ch, {t: 1}, timeout=60)
     payload = "z" * BIG
     cut_at = None

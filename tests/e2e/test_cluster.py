@@ -106,6 +106,32 @@ def case_big_record(tap, cl):
     tap.ok(b.alive(), "bridge0 still running")
 
 
+def case_stats(tap, cl):
+    """pushd's /stats and /metrics carry the cluster section (ingress + bridge)."""
+    seqs = []
+    for i, pd in enumerate(cl.pushd):
+        last = C.device_info(C.DEVICES[i])["next_id"] - 1
+        C.wait_for(lambda: C.pushd_cluster(pd).get("bridge", {}).get("stream_seq", 0) >= last
+                   and C.pushd_cluster(pd)["ingress"]["queued"] == 0, 30,
+                   "node%d's /stats up to the stream" % i)
+        cs = C.pushd_cluster(pd)
+        br = cs.get("bridge", {})
+        tap.ok(cs.get("mode") is True and br.get("up") is True and br.get("state") == "running"
+               and br.get("stream_seq", 0) >= last and br.get("forwarded", 0) > 0,
+               "node%d /stats: cluster mode, bridge running, stream seq %s >= the device's last "
+               "id %d, %s forwarded" % (i, br.get("stream_seq"), last, br.get("forwarded")), cs)
+        seqs.append(br.get("stream_seq"))
+    st, _, text = E.http(cl.pushd[0].port, "GET", "/metrics", timeout=10)
+    lines = dict(ln.rsplit(" ", 1) for ln in text.decode().splitlines()
+                 if ln.startswith("push_cluster_"))
+    tap.ok(st == 200 and lines.get("push_cluster_mode") == "1"
+           and lines.get("push_cluster_bridge_up") == "1"
+           and int(lines.get("push_cluster_stream_seq", "0")) >= seqs[0]
+           and lines.get("push_cluster_ingress_queued") == "0",
+           "node0 /metrics: push_cluster_mode 1, bridge up, stream seq, ingress queue empty",
+           lines)
+
+
 def main(tap):
     C.require()
     cl = C.Cluster(tap)
@@ -113,7 +139,12 @@ def main(tap):
         epochs = {C.device_info(d)["epoch"] for d in C.DEVICES}
         tap.eq(1, len(epochs), "the three devices share the stream's epoch")
         tap.ok(all(C.ingress_info(d)["cluster"] for d in C.DEVICES), "all three in cluster mode")
+        dev_epochs = ["%016x" % C.device_info(d)["epoch"] for d in C.DEVICES]
+        hz = [E.http_json(p.port, "GET", "/healthz")[2] for p in cl.pushd]
+        tap.eq(dev_epochs, [h.get("epoch") if isinstance(h, dict) else h for h in hz],
+               "each pushd, started before its bridge, names the epoch the bridge gave its device")
         C.run_case(tap, cl, "no failure", N, RATE)
+        case_stats(tap, cl)
 
         def kill_pushd(pubs):
             # node1's publisher writes to its device from now on (a POST cut

@@ -70,6 +70,14 @@ def case_all_down(tap, cl):
            "errno %r" % err)
     st, _, body = E.http(cl.pushd[1].port, "POST", "/pub/" + ch, body=b"seq=refused", timeout=10)
     tap.eq(503, st, "NATS down, queue full: POST /pub answers 503 (%r)" % body[:60])
+    cs = C.pushd_cluster(cl.pushd[1])
+    tap.ok(cs.get("ingress", {}).get("queued") == accepted
+           and cs["ingress"].get("forward_lag_ms", 0) > 0
+           and cs.get("bridge", {}).get("up") is False
+           and cs["bridge"].get("state") == "disconnected",
+           "NATS down: node1's /stats shows the %d queued, a forward lag, the bridge "
+           "disconnected" % accepted, cs)
+    reconnects = [C.pushd_cluster(pd).get("bridge", {}).get("reconnects", 0) for pd in cl.pushd]
     # a blocking writer sleeps until the queue has room
     w = subprocess.Popen(["sh", "-c", "printf '@%s seq=%d' > %s" % (ch, accepted, dev)])
     C.wait_for(lambda: C.proc_state(w.pid) == "S" and w.poll() is None and
@@ -83,6 +91,12 @@ def case_all_down(tap, cl):
     rc = w.wait(120)
     tap.eq(0, rc, "the blocking write returns once NATS is back")
     ok = C.check(tap, subs, total, "all nats-servers down")
+    C.wait_for(lambda: all(C.pushd_cluster(pd).get("bridge", {}).get("up") for pd in cl.pushd),
+               30, "three bridges up in /stats")
+    after = [C.pushd_cluster(pd).get("bridge", {}).get("reconnects", 0) for pd in cl.pushd]
+    tap.ok(all(a > b for a, b in zip(after, reconnects)),
+           "NATS back: every node's /stats counts a bridge reconnect (%s -> %s)"
+           % (reconnects, after))
     if not ok:
         cl.diag_logs()
 

@@ -12,7 +12,6 @@ a message pushd cannot encode for lack of memory becomes a gap."""
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib as E  # noqa: E402
@@ -77,17 +76,7 @@ def main(tap):
            "SSE: the gap event carries id: next_id - 1", evs[:1])
 
     ws = E.RawWs(pd.port, "/sub/%s?since=%s-%d" % (ch, other, 7), timeout=20)
-    got = []
-    try:
-        while len(got) < 1 + len(ids):
-            m = ws.recv_json(20)
-            if m is None:
-                break
-            got.append(m)
-            if m.get("id") == ids[-1]:
-                break
-    except (OSError, ValueError) as e:
-        tap.diag("WebSocket: %r" % e)
+    got = ws.json_messages(1 + len(ids), 20, tap.diag, until=lambda m: m.get("id") == ids[-1])
     ws.close()
     check_reset("WebSocket", got)
 

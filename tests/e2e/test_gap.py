@@ -74,15 +74,7 @@ def main(tap):
     tap.eq([str(i) for i in new], [e.get("id") for e in evs[1:]], "SSE: then the retained messages")
 
     ws = E.RawWs(pd.port, "/sub/%s?since=%d" % (ch, since))
-    got = []
-    try:
-        for _ in range(3):
-            m = ws.recv_json(20)
-            if m is None:
-                break
-            got.append(m)
-    except (OSError, ValueError) as e:
-        tap.diag("WebSocket: %r" % e)
+    got = ws.json_messages(3, 20, tap.diag)
     ws.close()
     check_gap(tap, "WebSocket", got[0] if got else None, old[0], new)
     tap.eq(new, [m.get("id") for m in got[1:]], "WebSocket: then the retained messages")

@@ -47,19 +47,6 @@ def sse_items(sse, n, timeout=30):
     return out
 
 
-def ws_items(ws, n, timeout=30):
-    out = []
-    try:
-        while len(out) < n:
-            m = ws.recv_json(timeout)
-            if m is None:
-                break
-            out.append(m)
-    except (OSError, ValueError):
-        pass
-    return out
-
-
 def lapped(tap, reader, dev):
     pd = E.Pushd("--reader", reader, "-v", "--heartbeat", "60")
     log = pd.tail() if hasattr(pd, "tail") else ""
@@ -74,7 +61,7 @@ def lapped(tap, reader, dev):
     while pd.subscribers(ch).get("websocket", 0) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     first = dev.publish_id(ch, "before")
-    got = [sse_items(sse, 1), ws_items(ws, 1)]
+    got = [sse_items(sse, 1), ws.json_messages(1, 30)]
     tap.ok(all(g and g[0].get("id") == first for g in got), "%s: message %d delivered" % (reader, first),
            got)
     gaps0 = pd.stats().get("gaps_in")
@@ -109,7 +96,7 @@ def lapped(tap, reader, dev):
 
     n = len(want)
     got_sse = shape(sse_items(sse, n))
-    got_ws = shape(ws_items(ws, n))
+    got_ws = shape(ws.json_messages(n, 30))
     tap.eq(want[:1], got_sse[:1], "%s: SSE: one gap, first_id %d, next_id %d, lost %d exactly"
            % ((reader,) + want[0]["gap"]))
     tap.eq(want[1:], got_sse[1:], "%s: SSE: then the %d retained messages in order" % (reader, n - 1))
@@ -134,7 +121,7 @@ def lapped(tap, reader, dev):
     deadline = time.monotonic() + 120
     end = start + total - 1
     while time.monotonic() < deadline:
-        items = ws_items(ws, 1, timeout=30)
+        items = ws.json_messages(1, 30)
         if not items:
             break
         it = items[0]

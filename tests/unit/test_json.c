@@ -54,7 +54,7 @@ static void test_escape(void)
 	check_escape("", 0, "", "empty");
 
 	{
-		size_t n = json_string(out, sizeof(out), "say \"hi\"", 8);
+		size_t n = json_quote(out, sizeof(out), "say \"hi\"", 8);
 
 		CHECK(n == 12 && !memcmp(out, "\"say \\\"hi\\\"\"", 12),
 		      "json_string adds quotes");

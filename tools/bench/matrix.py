@@ -10,6 +10,8 @@ import json
 import statistics
 import sys
 
+from table import problems  # noqa: E402 - the same list of what went wrong
+
 TRANSPORTS = ["sse", "ws", "longpoll"]
 # issue 10, "Numbers to meet"
 DEV_X, SEQ_X, P99_X, CPU_X, IDLE_B, IDLE_CPU = 3.0, 2.0, 0.5, 0.5, 4096, 2.0
@@ -94,16 +96,6 @@ def idle_bytes(r):
 
 def idle_cpu(r):
     return 100.0 * r["drain_server_cpu_s"] / r["drain_s"] if r.get("drain_s") else None
-
-
-def problems(r):
-    out = []
-    for key, name in (("failed", "failed"), ("dropped", "dropped"), ("holes", "holes"),
-                      ("gaps", "gaps"), ("reorders", "reordered"), ("id_errors", "bad ids"),
-                      ("pub_errors", "publish errors")):
-        if r.get(key):
-            out.append("%d %s" % (r[key], name))
-    return ", ".join(out)
 
 
 def main():

@@ -40,6 +40,7 @@ struct pushd_config {
 	int jwt_require_exp;		/* --jwt-require-exp */
 	char *cert_pem, *key_pem;	/* contents of --cert / --key */
 	const char *user;		/* --user */
+	const char *bridge_status;	/* --bridge-status: push-bridge's --status file */
 	unsigned int heartbeat;		/* --heartbeat seconds */
 	unsigned int poll_timeout;	/* --poll-timeout seconds */
 	size_t max_queue;		/* --max-queue bytes per client */

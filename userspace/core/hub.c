@@ -46,7 +46,6 @@ static struct {
 	struct recent recent;	/* the latest messages fanned out */
 	struct timer_wheel wheel; /* every registered client's next deadline */
 	int histfd;		/* the device reader for history (history.c) */
-	uint64_t epoch;		/* the device's, from PUSH_IOC_INFO (0 before v2) */
 	bool closing;		/* hub_shutdown() began: no new subscriber */
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .histfd = -1 };
 
@@ -55,6 +54,17 @@ static struct {
 	_Atomic uint64_t last_id;
 	_Atomic uint64_t q_max;		/* largest queue at the last tick */
 } hub_pub;
+
+/*
+ * The device's epoch (PUSH_IOC_INFO; 0 before v2).  It can change until the
+ * device gives its first id: a cluster bridge started after pushd sets the
+ * stream's (PUSH_IOC_SET_EPOCH).  So it is read again on each use while the
+ * device has no id, and kept once it has one.
+ */
+static struct {
+	_Atomic uint64_t value;
+	atomic_bool fixed;
+} hub_ep;
 
 /* --- clients ------------------------------------------------------------- */
 
@@ -403,7 +413,8 @@ int hub_init(int devfd, int histfd)
 	hub.histfd = histfd;
 	if (ioctl(devfd, PUSH_IOC_INFO, &info) == 0 && info.max_msg_size)
 		pushd_cfg.max_msg_size = info.max_msg_size;
-	hub.epoch = info.epoch;
+	atomic_store(&hub_ep.value, info.epoch);
+	atomic_store(&hub_ep.fixed, info.next_id > 1);
 	/* only new messages: history is read per client from its own cursor */
 	pos = lseek(devfd, 0, SEEK_END);
 	if (pos > 0)
@@ -418,7 +429,15 @@ int hub_init(int devfd, int histfd)
 
 uint64_t hub_epoch(void)
 {
-	return hub.epoch;
+	struct push_info info = { 0 };
+
+	if (!atomic_load(&hub_ep.fixed) && hub.histfd >= 0 &&
+	    ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0) {
+		atomic_store(&hub_ep.value, info.epoch);
+		if (info.next_id > 1)
+			atomic_store(&hub_ep.fixed, true);
+	}
+	return atomic_load(&hub_ep.value);
 }
 
 /*

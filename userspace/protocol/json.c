@@ -168,7 +168,7 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t len)
 	return o.len;
 }
 
-size_t json_string(char *out, size_t cap, const char *s, size_t len)
+size_t json_quote(char *out, size_t cap, const char *s, size_t len)
 {
 	struct out o = { out, cap, 0 };
 

@@ -43,7 +43,7 @@ int utf8_valid(const uint8_t *s, size_t len);
 size_t json_escape(char *out, size_t cap, const char *s, size_t len);
 
 /* Like json_escape() but with the surrounding quotes. */
-size_t json_string(char *out, size_t cap, const char *s, size_t len);
+size_t json_quote(char *out, size_t cap, const char *s, size_t len);
 
 /* RFC 3339 UTC time with 9 fractional digits; always JSON_TIME_LEN. */
 size_t json_time(char *out, size_t cap, uint64_t time_ns);

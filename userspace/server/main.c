@@ -72,6 +72,8 @@ static const char usage[] =
 "  --close-timeout S      a stream being closed (slow, shutdown, expired token)\n"
 "                         is cut S seconds later, read or not (60)\n"
 "  --replay-cache BYTES   resume items shared by resuming clients (16777216)\n"
+"  --bridge-status F      in a cluster: push-bridge's --status file, shown in\n"
+"                         /stats and /metrics beside the ingress queue\n"
 "  --config FILE          read these settings from FILE first, one 'name = value'\n"
 "                         a line (pushd(8)); the command line wins\n"
 "  -v, --verbose          log more\n"
@@ -88,7 +90,7 @@ enum {
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY, OPT_JWT_ISSUER, OPT_JWT_AUDIENCE, OPT_JWT_REQUIRE_EXP,
-	OPT_CONFIG,
+	OPT_BRIDGE_STATUS, OPT_CONFIG,
 };
 
 static const struct option options[] = {
@@ -119,6 +121,7 @@ static const struct option options[] = {
 	{ "jwt-issuer", required_argument, NULL, OPT_JWT_ISSUER },
 	{ "jwt-audience", required_argument, NULL, OPT_JWT_AUDIENCE },
 	{ "jwt-require-exp", no_argument, NULL, OPT_JWT_REQUIRE_EXP },
+	{ "bridge-status", required_argument, NULL, OPT_BRIDGE_STATUS },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -397,6 +400,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_USER:
 			cfg->user = optarg;
+			break;
+		case OPT_BRIDGE_STATUS:
+			cfg->bridge_status = optarg;
 			break;
 		case OPT_HEARTBEAT:
 			cfg->heartbeat = (unsigned int)parse_num("heartbeat", optarg, 1, 3600);

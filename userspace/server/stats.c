@@ -8,7 +8,9 @@
 #include "core/counters.h"
 #include "core/hub.h"
 #include "push/probe_tag.h"
+#include "server/cluster.h"
 #include "server/stats.h"
+#include "transport/deadline.h"
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
@@ -36,9 +38,13 @@ size_t stats_json(char **out)
 	hub_queue_stats(&qitems, &qbytes, &qmax);
 	fprintf(f, "{\"last_id\":%" PRIu64 ",\"messages_in\":%llu,\"gaps_in\":%llu,"
 		"\"bytes_in\":%llu,\"device_reads\":%llu,\"published\":%llu,"
-		"\"history_reads\":%llu,\"requests\":%llu,",
+		"\"history_reads\":%llu,\"requests\":%llu,\"header_timeouts\":%llu,\"header_waits\":%llu,"
+		"\"peer_gone\":%llu,\"resets\":%llu,\"oom_drops\":%llu,\"ws_no_pong\":%llu,",
 		hub_last_id(), LOAD(s->msgs_in), LOAD(s->gaps_in), LOAD(s->bytes_in),
-		LOAD(s->reads), LOAD(s->published), LOAD(s->history_reads), LOAD(s->requests));
+		LOAD(s->reads), LOAD(s->published), LOAD(s->history_reads), LOAD(s->requests),
+		(unsigned long long)deadline_expired_total(),
+		(unsigned long long)deadline_extended_total(), LOAD(s->peer_gone), LOAD(s->resets),
+		LOAD(s->oom_drops), LOAD(s->ws_no_pong));
 	unsigned long long conns = 0, out_items = 0, out_bytes = 0, slow = 0;
 	fputs("\"transports\":{", f);
 	for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++) {
@@ -59,6 +65,7 @@ size_t stats_json(char **out)
 		"\"slow_disconnects\":%llu,\"queues\":{\"items\":%" PRIu64 ",\"bytes\":%" PRIu64
 		",\"max_bytes\":%" PRIu64 "}",
 		conns, out_items, out_bytes, slow, qitems, qbytes, qmax);
+	cluster_stats_json(f);
 	if (plen)
 		fprintf(f, ",\"probes\":%.*s", (int)plen, probes);
 	fputs("}\n", f);
@@ -95,6 +102,20 @@ size_t stats_prometheus(char **out)
 		{ "push_history_reads_total", "counter", "Resumes served from the device history.",
 		  LOAD(s->history_reads) },
 		{ "push_http_requests_total", "counter", "HTTP requests.", LOAD(s->requests) },
+		{ "push_header_timeouts_total", "counter",
+		  "Connections shut down for a request head not complete in --header-timeout.",
+		  (unsigned long long)deadline_expired_total() },
+		{ "push_header_waits_total", "counter",
+		  "Head deadlines given again: the head had arrived, pushd had not read it yet.",
+		  (unsigned long long)deadline_extended_total() },
+		{ "push_peer_gone_total", "counter", "Waiting subscribers whose peer hung up.",
+		  LOAD(s->peer_gone) },
+		{ "push_resets_total", "counter", "Resumes from another epoch, answered with a reset.",
+		  LOAD(s->resets) },
+		{ "push_oom_drops_total", "counter", "Messages lost to a lack of memory, sent as gaps.",
+		  LOAD(s->oom_drops) },
+		{ "push_ws_no_pong_total", "counter", "WebSockets closed for unanswered pings.",
+		  LOAD(s->ws_no_pong) },
 		{ "push_queue_items", "gauge", "Items queued over all subscribers.", qitems },
 		{ "push_queue_bytes", "gauge", "Bytes queued over all subscribers.", qbytes },
 		{ "push_queue_max_bytes", "gauge", "Largest queue of one subscriber, in bytes.", qmax },
@@ -129,6 +150,7 @@ size_t stats_prometheus(char **out)
 			fprintf(f, "%s{transport=\"%s\"} %llu\n", per[i].name, tnames[t], LOAD(*v));
 		}
 	}
+	cluster_stats_prometheus(f);
 	fclose(f);
 	*out = buf;
 	return len;

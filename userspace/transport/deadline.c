@@ -7,11 +7,19 @@
  * deadline since every entry of one list has the same length.  MHD's thread adds and
  * removes, the hub's tick sweeps the front; one mutex between them, and
  * the socket is only touched under it, before MHD can close it.
+ *
+ * The deadline bounds the client, not pushd: a connection past it whose
+ * socket still holds bytes MHD has not read (pushd's MHD thread was busy
+ * or starved: heads read 8 s after accept were seen in a loaded emulator)
+ * gets the deadline again, up to DL_MAX_EXTEND times.  A client that
+ * trickles its head is read as it sends, so its socket is empty when the
+ * sweep looks, and it is cut on time.
  */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -27,19 +35,30 @@ struct deadline {
 	struct deadline *prev, *next;
 	struct dl_list *list;	/* the list it is in, or NULL */
 	int fd;
-	uint64_t at;		/* monotonic seconds */
+	uint64_t at;		/* monotonic milliseconds */
+	unsigned int extended;	/* times given again for unread bytes */
 };
 
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dl_list dl_new, dl_keepalive;
-static atomic_ullong dl_expired;
+static atomic_ullong dl_expired, dl_extended;
 
-static uint64_t dl_now(void)
+/* At most this many more deadlines for a head that arrived but is unread. */
+#define DL_MAX_EXTEND	3
+
+static uint64_t dl_clock_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t (*dl_now)(void) = dl_clock_ms;
+
+void deadline_test_clock(uint64_t (*now_ms)(void))
+{
+	dl_now = now_ms ? now_ms : dl_clock_ms;
 }
 
 static void dl_unlink(struct deadline *d)
@@ -69,7 +88,7 @@ static void dl_unlink(struct deadline *d)
 static void dl_arm(struct deadline *d, struct dl_list *l, unsigned int extra)
 {
 	dl_unlink(d);
-	d->at = dl_now() + pushd_cfg.header_timeout + extra;
+	d->at = dl_now() + 1000ull * (pushd_cfg.header_timeout + extra);
 	d->prev = l->tail;
 	d->next = NULL;
 	if (l->tail)
@@ -88,23 +107,21 @@ static struct deadline *dl_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-void deadline_start(struct MHD_Connection *conn, void **socket_context)
+struct deadline *deadline_new_fd(int fd)
 {
 	struct deadline *d = calloc(1, sizeof(*d));
 
-	*socket_context = d;
 	if (!d)
-		return;		/* no memory: MHD's inactivity timeout still applies */
-	d->fd = http_conn_fd(conn);
+		return NULL;
+	d->fd = fd;
 	pthread_mutex_lock(&dl_lock);
 	dl_arm(d, &dl_new, 0);
 	pthread_mutex_unlock(&dl_lock);
+	return d;
 }
 
-void deadline_stop(struct MHD_Connection *conn)
+void deadline_stop_fd(struct deadline *d)
 {
-	struct deadline *d = dl_of(conn);
-
 	if (!d)
 		return;
 	pthread_mutex_lock(&dl_lock);
@@ -112,37 +129,66 @@ void deadline_stop(struct MHD_Connection *conn)
 	pthread_mutex_unlock(&dl_lock);
 }
 
-void deadline_restart(struct MHD_Connection *conn)
+void deadline_restart_fd(struct deadline *d)
 {
-	struct deadline *d = dl_of(conn);
-
 	if (!d)
 		return;
 	pthread_mutex_lock(&dl_lock);
+	d->extended = 0;
 	dl_arm(d, &dl_keepalive, DL_KEEPALIVE_IDLE);
 	pthread_mutex_unlock(&dl_lock);
 }
 
-void deadline_closed(void **socket_context)
+void deadline_free_fd(struct deadline *d)
 {
-	struct deadline *d = *socket_context;
-
-	if (!d)
-		return;
-	pthread_mutex_lock(&dl_lock);
-	dl_unlink(d);
-	pthread_mutex_unlock(&dl_lock);
-	*socket_context = NULL;
+	deadline_stop_fd(d);
 	free(d);
 }
 
-static unsigned int dl_sweep(struct dl_list *l, uint64_t now)
+void deadline_start(struct MHD_Connection *conn, void **socket_context)
+{
+	/* no memory: MHD's inactivity timeout still applies */
+	*socket_context = deadline_new_fd(http_conn_fd(conn));
+}
+
+void deadline_stop(struct MHD_Connection *conn)
+{
+	deadline_stop_fd(dl_of(conn));
+}
+
+void deadline_restart(struct MHD_Connection *conn)
+{
+	deadline_restart_fd(dl_of(conn));
+}
+
+void deadline_closed(void **socket_context)
+{
+	deadline_free_fd(*socket_context);
+	*socket_context = NULL;
+}
+
+/* Bytes the client sent that MHD has not read yet. */
+static bool dl_unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+static unsigned int dl_sweep(struct dl_list *l, uint64_t now, unsigned int extra)
 {
 	unsigned int n = 0;
 
 	while (l->head && l->head->at <= now) {
 		struct deadline *d = l->head;
 
+		if (d->extended < DL_MAX_EXTEND && dl_unread(d->fd)) {
+			/* pushd is behind, not the client: its head waits in the socket */
+			d->extended++;
+			dl_arm(d, l, extra);
+			atomic_fetch_add_explicit(&dl_extended, 1, memory_order_relaxed);
+			continue;
+		}
 		/* MHD sees the end of the stream and closes the connection itself */
 		shutdown(d->fd, SHUT_RDWR);
 		dl_unlink(d);
@@ -151,12 +197,14 @@ static unsigned int dl_sweep(struct dl_list *l, uint64_t now)
 	return n;
 }
 
-unsigned int deadline_sweep(uint64_t now)
+unsigned int deadline_sweep(uint64_t now_s)
 {
+	uint64_t now = dl_now();
 	unsigned int n;
 
+	(void)now_s;	/* the tick's second is too coarse: a 1 s deadline could end at once */
 	pthread_mutex_lock(&dl_lock);
-	n = dl_sweep(&dl_new, now) + dl_sweep(&dl_keepalive, now);
+	n = dl_sweep(&dl_new, now, 0) + dl_sweep(&dl_keepalive, now, DL_KEEPALIVE_IDLE);
 	pthread_mutex_unlock(&dl_lock);
 	if (n)
 		atomic_fetch_add_explicit(&dl_expired, n, memory_order_relaxed);
@@ -166,4 +214,9 @@ unsigned int deadline_sweep(uint64_t now)
 uint64_t deadline_expired_total(void)
 {
 	return atomic_load_explicit(&dl_expired, memory_order_relaxed);
+}
+
+uint64_t deadline_extended_total(void)
+{
+	return atomic_load_explicit(&dl_extended, memory_order_relaxed);
 }

@@ -5,7 +5,9 @@
  * would hold a connection forever; here every connection must finish its
  * request line and headers within --header-timeout seconds of being
  * accepted (or of its previous request ending, for keep-alive), or its
- * socket is shut down and MHD closes it.  Called from the router's MHD
+ * socket is shut down and MHD closes it.  A head that arrived in time but
+ * that pushd has not read yet (its socket holds unread bytes) gets the
+ * deadline again, up to three times: the deadline bounds the client.  Called from the router's MHD
  * callbacks (server/http.c); swept once a second from the hub's tick.
  */
 #ifndef PUSHD_DEADLINE_H
@@ -27,10 +29,23 @@ void deadline_restart(struct MHD_Connection *conn);
 /* It closed (MHD_CONNECTION_NOTIFY_CLOSED), before MHD closes its socket. */
 void deadline_closed(void **socket_context);
 
-/* Shuts down every socket past its deadline; returns how many. */
-unsigned int deadline_sweep(uint64_t now);
+/* Shuts down every socket past its deadline; returns how many.  @now_s
+ * (the hub tick's second) is not used: deadlines are kept in ms. */
+unsigned int deadline_sweep(uint64_t now_s);
 
-/* Sockets shut down by the sweep so far. */
+/* Sockets shut down by the sweep so far, and deadlines given again. */
 uint64_t deadline_expired_total(void);
+uint64_t deadline_extended_total(void);
+
+/* The same on a bare socket (tests/unit/test_deadline.c; the MHD calls
+ * above wrap these). */
+struct deadline;
+struct deadline *deadline_new_fd(int fd);
+void deadline_stop_fd(struct deadline *d);
+void deadline_restart_fd(struct deadline *d);
+void deadline_free_fd(struct deadline *d);
+
+/* Tests: the clock in monotonic milliseconds (NULL: the real one). */
+void deadline_test_clock(uint64_t (*now_ms)(void));
 
 #endif
