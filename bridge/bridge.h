@@ -106,6 +106,9 @@ const char *bridge_nats_err(natsStatus s);
 /* stream.c: find or create the stream and set the device's epoch from it.
  * Returns 0, -EAGAIN (retry later) or another -errno (fatal). */
 int bridge_stream_setup(struct bridge *b);
+/* The same without the device: the stream found or created, its epoch
+ * decided (docs/CLUSTER.md, "Epoch"); 0 or -EAGAIN. */
+int bridge_stream_epoch(struct bridge *b, uint64_t *epoch);
 /* The stream's last sequence, 0 if unknown (a request to NATS). */
 uint64_t bridge_stream_last_seq(struct bridge *b, uint64_t *first_seq);
 /* The epoch for a stream of this name and creation time: nonzero. */
