@@ -54,6 +54,7 @@ struct bridge_stats {
 	atomic_uint_fast64_t skipped;		/* deliveries already applied */
 	atomic_uint_fast64_t invalid;		/* applied as a placeholder */
 	atomic_uint_fast64_t jumps;		/* skips past lost ids */
+	atomic_uint_fast64_t deleted;		/* placeholders for deleted seqs */
 	atomic_uint_fast64_t resubscribes;
 	atomic_int_fast64_t ack_latency_ns;	/* last publish-to-PubAck */
 	atomic_uint_fast64_t stream_seq;	/* stream's last seq (polled) */
@@ -132,6 +133,14 @@ int bridge_subject_of(const char *prefix, const char *chan, size_t len,
 		      char *out, size_t size);
 int bridge_channel_of(const char *prefix, const char *subject,
 		      char *out, size_t size);
+
+/* gap.c, pure: what the seqs from..to missing from a delivery are, given the
+ * stream's first seq and its list of deleted seqs.  DELETED: every one was
+ * deleted from the middle of the stream; DROPPED: every one is below the
+ * first seq or deleted (retention: a jump); MISSED: the stream holds one. */
+enum { BRIDGE_GAP_MISSED, BRIDGE_GAP_DELETED, BRIDGE_GAP_DROPPED };
+int bridge_gap_kind(uint64_t first, const uint64_t *deleted, int n,
+		    uint64_t from, uint64_t to);
 
 /* status.c: write the status file (o.status) atomically. */
 void bridge_status_write(struct bridge *b);

@@ -78,6 +78,7 @@ void bridge_status_write(struct bridge *b)
 	json_object_set_new(o, "apply_skipped", U(skipped));
 	json_object_set_new(o, "apply_invalid", U(invalid));
 	json_object_set_new(o, "apply_jumps", U(jumps));
+	json_object_set_new(o, "apply_deleted", U(deleted));
 	json_object_set_new(o, "resubscribes", U(resubscribes));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", b->o.status);
 	if (json_dump_file(o, tmp, JSON_COMPACT) == 0 && rename(tmp, b->o.status))

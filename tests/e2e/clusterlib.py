@@ -87,6 +87,40 @@ def proc_state(pid):
         return None
 
 
+def nats_request(port, subject, payload, timeout=10):
+    """One NATS request over the text protocol (no client library in the
+    VM): the reply's payload, decoded from JSON."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        f = s.makefile("rb")
+        if not f.readline().startswith(b"INFO "):
+            raise RuntimeError("no INFO from nats-server on port %d" % port)
+        body = json.dumps(payload).encode()
+        s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n'
+                  b"SUB _INBOX.e2e 1\r\n"
+                  b"PUB %s _INBOX.e2e %d\r\n%s\r\nPING\r\n" % (subject.encode(), len(body), body))
+        while True:
+            line = f.readline()
+            if not line:
+                raise RuntimeError("nats-server closed the connection")
+            if line.startswith(b"PING"):
+                s.sendall(b"PONG\r\n")
+            elif line.startswith(b"-ERR"):
+                raise RuntimeError("nats-server: %s" % line.decode().strip())
+            elif line.startswith(b"MSG "):
+                n = int(line.split()[-1])
+                data = f.read(n + 2)[:n]
+                return json.loads(data)
+    finally:
+        s.close()
+
+
+def delete_msg(port, stream, seq):
+    """Delete seq from the stream (JetStream API, no erase)."""
+    return nats_request(port, "$JS.API.STREAM.MSG.DELETE." + stream,
+                        {"seq": seq, "no_erase": True})
+
+
 class Proc:
     """A child process with its log file; started again with start()."""
 
