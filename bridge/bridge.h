@@ -77,6 +77,10 @@ struct bridge {
 	_Atomic int state;
 	atomic_bool connected;
 	atomic_bool resubscribe;	/* the consumer failed: make a new one */
+	atomic_bool js_ready;		/* js is made (the poller may use it) */
+	atomic_bool poller_stop;
+	atomic_uint_fast64_t polled_seq;	/* the stream's last seq, last poll */
+	atomic_uint_fast64_t polls;		/* stream info requests done */
 
 	/* fd_lock protects ing_fd against its reopen (a rewind) */
 	pthread_mutex_t fd_lock;

@@ -163,6 +163,11 @@ def main(tap):
         for i in range(3):
             st = cl.status(i)
             tap.diag("bridge%d: %r" % (i, st))
+            # the stream poller (its own thread) ran and saw the stream
+            tap.ok(st.get("stream_polls", 0) > 0 and
+                   st.get("stream_seq", 0) >= st.get("applied_id", 1),
+                   "bridge%d polled the stream %s times (stream seq %s, applied %s)"
+                   % (i, st.get("stream_polls"), st.get("stream_seq"), st.get("applied_id")))
     finally:
         cl.stop()
     for i, b in enumerate(cl.bridges):
