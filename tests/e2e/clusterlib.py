@@ -16,6 +16,7 @@ docs/CLUSTER.md has the design; every wait here is bounded and waits for
 an event (a file, a port, a counter), never for a fixed time.
 """
 
+import base64
 import fcntl
 import json
 import os
@@ -119,6 +120,15 @@ def delete_msg(port, stream, seq):
     """Delete seq from the stream (JetStream API, no erase)."""
     return nats_request(port, "$JS.API.STREAM.MSG.DELETE." + stream,
                         {"seq": seq, "no_erase": True})
+
+
+def stream_epoch(port, stream="PUSH", subject="push._cluster"):
+    """The epoch in the stream's epoch record (docs/CLUSTER.md, "Epoch")."""
+    r = nats_request(port, "$JS.API.STREAM.MSG.GET." + stream, {"last_by_subj": subject})
+    if "message" not in r:
+        raise RuntimeError("no epoch record in %s: %r" % (stream, r))
+    data = base64.b64decode(r["message"]["data"]).decode()
+    return int(data.split()[-1], 16)
 
 
 class Proc:

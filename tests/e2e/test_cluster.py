@@ -112,6 +112,8 @@ def main(tap):
     try:
         epochs = {C.device_info(d)["epoch"] for d in C.DEVICES}
         tap.eq(1, len(epochs), "the three devices share the stream's epoch")
+        tap.eq({C.stream_epoch(cl.client_ports[0])}, epochs,
+               "it is the epoch in the stream's epoch record (push._cluster)")
         tap.ok(all(C.ingress_info(d)["cluster"] for d in C.DEVICES), "all three in cluster mode")
         C.run_case(tap, cl, "no failure", N, RATE)
 
