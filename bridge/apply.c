@@ -11,7 +11,12 @@
  * after a resubscribe) and is skipped.  A seq past the next one is applied
  * (the device flushes and readers get one gap) only if the stream no
  * longer holds the seqs between (jump_ok, read from the stream when
- * subscribing); otherwise the consumer missed them and is replaced.
+ * subscribing); otherwise the stream is asked (stream info with its list
+ * of deleted seqs): seqs deleted from the middle of the stream (js_DeleteMsg,
+ * a purge of one subject) each take their id as a placeholder on channel
+ * "_cluster", so the device's ids stay the stream's and nothing flushes;
+ * seqs the stream dropped from its start since are a jump as above; any
+ * other missing seq was missed by the consumer, which is replaced.
  * A message the device refuses (a subject that is no channel of ours,
  * published by someone else on the stream; a payload over this node's
  * max_msg_size; too many channels) still takes its id, as a placeholder
@@ -44,6 +49,53 @@ static int publish_id(struct bridge *b, const char *chan, const void *data,
 	return ioctl(b->ing_fd, PUSH_IOC_PUBLISH_ID, &p) ? -errno : 0;
 }
 
+/*
+ * The seqs from..to that the consumer did not deliver, by the stream's
+ * info with its deleted list (bridge_gap_kind).  A request to NATS, from
+ * the consumer's callback: only when a delivery skips seqs, which is rare.
+ * Unknown (no answer) counts as missed: the consumer is replaced.
+ */
+static int gap_kind(struct bridge *b, uint64_t from, uint64_t to)
+{
+	jsStreamInfo *si = NULL;
+	jsOptions jo;
+	int kind;
+
+	jsOptions_Init(&jo);
+	jo.Wait = 2000;
+	jo.Stream.Info.DeletedDetails = true;
+	if (js_GetStreamInfo(&si, b->js, b->o.stream, &jo, NULL) != NATS_OK)
+		return BRIDGE_GAP_MISSED;
+	kind = bridge_gap_kind(si->State.FirstSeq, si->State.Deleted, si->State.DeletedLen, from, to);
+	jsStreamInfo_Destroy(si);
+	return kind;
+}
+
+/* Placeholders for the deleted seqs after applied_id, below seq; b->fd_lock
+ * held.  Nonzero (and a new consumer) if the device refused one. */
+static int placeholders(struct bridge *b, uint64_t seq, int64_t ts)
+{
+	char why[96];
+	uint64_t q;
+	int err;
+
+	bridge_log(b, "apply: ids %" PRIu64 "..%" PRIu64 " were deleted from the stream: placeholders on %s",
+		   b->applied_id + 1, seq - 1, PLACEHOLDER_CHAN);
+	for (q = b->applied_id + 1; q < seq; q++) {
+		snprintf(why, sizeof(why), "seq %" PRIu64 ": deleted from the stream", q);
+		err = publish_id(b, PLACEHOLDER_CHAN, why, strlen(why), q, ts);
+		if (err) {
+			bridge_log(b, "apply: PUSH_IOC_PUBLISH_ID %" PRIu64 ": %s; new consumer",
+				   q, strerror(-err));
+			atomic_store(&b->resubscribe, true);
+			return err;
+		}
+		b->applied_id = q;
+		atomic_fetch_add(&b->st.deleted, 1);
+	}
+	return 0;
+}
+
 /* Apply one stream message; b->fd_lock held. */
 static void apply(struct bridge *b, natsMsg *msg, uint64_t seq, int64_t ts)
 {
@@ -56,11 +108,20 @@ static void apply(struct bridge *b, natsMsg *msg, uint64_t seq, int64_t ts)
 		return;
 	}
 	if (seq > b->applied_id + 1 && seq > b->jump_ok) {
-		if (!atomic_exchange(&b->resubscribe, true))
-			bridge_log(b, "apply: the consumer delivered seq %" PRIu64 " after %" PRIu64
-				   " and the stream still holds those between: new consumer",
-				   seq, b->applied_id);
-		return;
+		int kind;
+
+		if (atomic_load(&b->resubscribe))
+			return;	/* this consumer is being replaced: no more requests */
+		kind = gap_kind(b, b->applied_id + 1, seq - 1);
+		if (kind == BRIDGE_GAP_MISSED) {
+			if (!atomic_exchange(&b->resubscribe, true))
+				bridge_log(b, "apply: the consumer delivered seq %" PRIu64 " after %" PRIu64
+					   " and the stream still holds those between: new consumer",
+					   seq, b->applied_id);
+			return;
+		}
+		if (kind == BRIDGE_GAP_DELETED && placeholders(b, seq, ts))
+			return;
 	}
 	if (bridge_channel_of(b->o.prefix, natsMsg_GetSubject(msg), chan, sizeof(chan)) < 0) {
 		snprintf(why, sizeof(why), "seq %" PRIu64 ": subject %.80s is not a channel", seq,

@@ -54,6 +54,7 @@ struct bridge_stats {
 	atomic_uint_fast64_t skipped;		/* deliveries already applied */
 	atomic_uint_fast64_t invalid;		/* applied as a placeholder */
 	atomic_uint_fast64_t jumps;		/* skips past lost ids */
+	atomic_uint_fast64_t deleted;		/* placeholders for deleted seqs */
 	atomic_uint_fast64_t resubscribes;
 	atomic_int_fast64_t ack_latency_ns;	/* last publish-to-PubAck */
 	atomic_uint_fast64_t stream_seq;	/* stream's last seq (polled) */
@@ -76,6 +77,10 @@ struct bridge {
 	_Atomic int state;
 	atomic_bool connected;
 	atomic_bool resubscribe;	/* the consumer failed: make a new one */
+	atomic_bool js_ready;		/* js is made (the poller may use it) */
+	atomic_bool poller_stop;
+	atomic_uint_fast64_t polled_seq;	/* the stream's last seq, last poll */
+	atomic_uint_fast64_t polls;		/* stream info requests done */
 
 	/* fd_lock protects ing_fd against its reopen (a rewind) */
 	pthread_mutex_t fd_lock;
@@ -106,6 +111,9 @@ const char *bridge_nats_err(natsStatus s);
 /* stream.c: find or create the stream and set the device's epoch from it.
  * Returns 0, -EAGAIN (retry later) or another -errno (fatal). */
 int bridge_stream_setup(struct bridge *b);
+/* The same without the device: the stream found or created, its epoch
+ * decided (docs/CLUSTER.md, "Epoch"); 0 or -EAGAIN. */
+int bridge_stream_epoch(struct bridge *b, uint64_t *epoch);
 /* The stream's last sequence, 0 if unknown (a request to NATS). */
 uint64_t bridge_stream_last_seq(struct bridge *b, uint64_t *first_seq);
 /* The epoch for a stream of this name and creation time: nonzero. */
@@ -129,6 +137,14 @@ int bridge_subject_of(const char *prefix, const char *chan, size_t len,
 		      char *out, size_t size);
 int bridge_channel_of(const char *prefix, const char *subject,
 		      char *out, size_t size);
+
+/* gap.c, pure: what the seqs from..to missing from a delivery are, given the
+ * stream's first seq and its list of deleted seqs.  DELETED: every one was
+ * deleted from the middle of the stream; DROPPED: every one is below the
+ * first seq or deleted (retention: a jump); MISSED: the stream holds one. */
+enum { BRIDGE_GAP_MISSED, BRIDGE_GAP_DELETED, BRIDGE_GAP_DROPPED };
+int bridge_gap_kind(uint64_t first, const uint64_t *deleted, int n,
+		    uint64_t from, uint64_t to);
 
 /* status.c: write the status file (o.status) atomically. */
 void bridge_status_write(struct bridge *b);

@@ -13,6 +13,9 @@ $(BIN)/push-bridge: $(BRIDGE_OBJS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(BRIDGE_LIBS)
 
-# The subject mapping is pure: its unit test links it alone.
+# The subject mapping and the gap classification are pure: their unit
+# tests link them alone.
 $(O)/tests/unit/test_bridge_subject: $(O)/san/bridge/subject.o
 $(O)/tests/unit/test_bridge_subject: CFLAGS += -I.
+$(O)/tests/unit/test_bridge_gap: $(O)/san/bridge/gap.o
+$(O)/tests/unit/test_bridge_gap: CFLAGS += -I.

@@ -68,9 +68,10 @@ static const char doc[] =
 "  -h, --help                 this help\n"
 "\n"
 "The stream's settings are used only by the bridge that creates it; the\n"
-"others take the stream as it is.  The device's epoch becomes a hash of the\n"
-"stream's name and creation time, the same on every node; the bridge exits\n"
-"(status 1) if the device already gave ids under another epoch.\n"
+"others take the stream as it is.  The device's epoch becomes the stream's,\n"
+"decided once by the first bridge (a record on subject P_cluster, which\n"
+"takes an id: a message on channel _cluster), the same on every node; the\n"
+"bridge exits (status 1) if the device already gave ids under another epoch.\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT, 1 a fatal error (the device missing\n"
 "or busy, ids of another epoch), 2 bad usage.\n"
@@ -371,17 +372,41 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Every 2 s: the stream's last seq for the stats, and a watchdog: the
- * consumer is replaced when the stream is ahead of the device and nothing
- * was applied over three checks. */
+/*
+ * The stream poller: its own thread, so that a slow answer from NATS (a
+ * stream info request waits up to 2 s) never holds up forwarding.  Every
+ * 2 s while connected it stores the stream's last seq in b->polled_seq
+ * (and the stats' stream_seq); the main loop's watchdog reads it.
+ */
+static void *poller(void *arg)
+{
+	struct bridge *b = arg;
+	uint64_t last;
+	int i;
+
+	while (!atomic_load(&b->poller_stop)) {
+		if (atomic_load(&b->connected) && atomic_load(&b->js_ready)) {
+			last = bridge_stream_last_seq(b, NULL);
+			if (last) {
+				atomic_store(&b->polled_seq, last);
+				atomic_store(&b->st.stream_seq, last);
+			}
+			atomic_fetch_add(&b->polls, 1);
+		}
+		for (i = 0; i < 20 && !atomic_load(&b->poller_stop); i++)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+/* Every 2 s, from the last poll: the consumer is replaced when the stream
+ * is ahead of the device and nothing was applied over three checks. */
 static void watchdog(struct bridge *b)
 {
 	static uint64_t prev_applied;
 	static int stalled;
-	uint64_t last = bridge_stream_last_seq(b, NULL), applied;
+	uint64_t last = atomic_load(&b->polled_seq), applied;
 
-	if (last)
-		atomic_store(&b->st.stream_seq, last);
 	pthread_mutex_lock(&b->fd_lock);
 	applied = b->applied_id;
 	pthread_mutex_unlock(&b->fd_lock);
@@ -423,6 +448,8 @@ static int run(struct bridge *b, int sfd)
 				if (natsConnection_JetStream(&b->js, b->nc, &jo) != NATS_OK)
 					b->js = NULL;
 			}
+			if (b->js)
+				atomic_store(&b->js_ready, true);
 			err = b->js ? bridge_stream_setup(b) : -EAGAIN;
 			if (!err)
 				err = bridge_apply_subscribe(b);
@@ -465,6 +492,7 @@ static int run(struct bridge *b, int sfd)
 int main(int argc, char **argv)
 {
 	struct bridge *b = &bridge;
+	pthread_t poll_thread;
 	sigset_t mask;
 	__u32 on = 1;
 	int sfd, rc, err;
@@ -503,8 +531,15 @@ int main(int argc, char **argv)
 		bridge_log(b, "NATS: %s", bridge_nats_err(s));
 		return 1;
 	}
+	err = pthread_create(&poll_thread, NULL, poller, b);
+	if (err) {
+		bridge_log(b, "pthread_create: %s", strerror(err));
+		return 1;
+	}
 	rc = run(b, sfd);
 	bridge_set_state(b, BS_STOPPING);
+	atomic_store(&b->poller_stop, true);
+	pthread_join(poll_thread, NULL);
 	bridge_apply_unsubscribe(b);
 	bridge_forward_drain(b, 2000);
 	bridge_status_write(b);

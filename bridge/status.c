@@ -78,7 +78,9 @@ void bridge_status_write(struct bridge *b)
 	json_object_set_new(o, "apply_skipped", U(skipped));
 	json_object_set_new(o, "apply_invalid", U(invalid));
 	json_object_set_new(o, "apply_jumps", U(jumps));
+	json_object_set_new(o, "apply_deleted", U(deleted));
 	json_object_set_new(o, "resubscribes", U(resubscribes));
+	json_object_set_new(o, "stream_polls", json_integer((json_int_t)atomic_load(&b->polls)));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", b->o.status);
 	if (json_dump_file(o, tmp, JSON_COMPACT) == 0 && rename(tmp, b->o.status))
 		remove(tmp);

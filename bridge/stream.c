@@ -5,13 +5,19 @@
  * and the device's epoch taken from it, so that ids are comparable on
  * every node and across module loads (docs/CLUSTER.md, "Epoch").
  *
- * The epoch lives in the stream's description, "push epoch <16 hex>",
- * random at creation: part of the stream's replicated configuration, so
- * every server gives the same one, across restarts.  (Not its creation
- * time: nats-server 2.9 reports another one for a clustered stream after
- * its servers restart, seen in test_cluster_faults.)  A stream created by
- * someone else gets one, hashed from its name and creation time, by
- * js_UpdateStream.
+ * The epoch is decided by a record in the stream: the first message on
+ * subject PREFIX_cluster, "push epoch <16 hex>", published with
+ * Nats-Expected-Last-Subject-Sequence: 0, so JetStream stores one and
+ * refuses every other (wrong last sequence) however the bridges race;
+ * the losers read the winner's back.  Not the stream's description, which
+ * the epoch used to live in: nats-server 2.9 lets creates that race all
+ * succeed, the last one's configuration replacing the first's, so two
+ * bridges read two descriptions (seen on the host: 2 of 15 three-way
+ * races).  The creates now carry no epoch, so their configurations are
+ * the same.  The record takes a stream seq, so an id on every device: a
+ * message on channel _cluster.  Once decided the epoch is also written
+ * into the description, for when retention has dropped the record; a
+ * deleted and recreated stream starts without either: a new epoch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,32 +53,37 @@ uint64_t bridge_epoch_of(const char *name, int64_t created_ns)
 }
 
 #define EPOCH_FMT "push epoch %016" PRIx64
+#define EPOCH_CHAN "_cluster"
 
-/* The epoch in a stream's description, or 0. */
-static uint64_t epoch_in(const jsStreamConfig *c)
+/* The epoch in "push epoch <16 hex>", or 0. */
+static uint64_t epoch_parse(const char *p, int len)
 {
+	char buf[64];
 	uint64_t e;
 
-	if (!c->Description || sscanf(c->Description, "push epoch %16" SCNx64, &e) != 1)
+	if (!p || len <= 0 || len >= (int)sizeof(buf))
+		return 0;
+	memcpy(buf, p, (size_t)len);
+	buf[len] = '\0';
+	if (sscanf(buf, "push epoch %16" SCNx64, &e) != 1)
 		return 0;
 	return e;
+}
+
+static uint64_t epoch_in(const jsStreamConfig *c)
+{
+	return c->Description ? epoch_parse(c->Description, (int)strlen(c->Description)) : 0;
 }
 
 static natsStatus add_stream(struct bridge *b, jsStreamInfo **si, jsErrCode *jerr)
 {
 	jsStreamConfig sc;
-	char subj[256], desc[64];
+	char subj[256];
 	const char *subjects[1] = { subj };
-	uint64_t e = 0;
-
-	if (getrandom(&e, sizeof(e), 0) != sizeof(e) || !e)
-		e = bridge_epoch_of(b->o.stream, (int64_t)time(NULL));
-	snprintf(desc, sizeof(desc), EPOCH_FMT, e);
 
 	snprintf(subj, sizeof(subj), "%s>", b->o.prefix);
 	jsStreamConfig_Init(&sc);
 	sc.Name = b->o.stream;
-	sc.Description = desc;
 	sc.Subjects = subjects;
 	sc.SubjectsLen = 1;
 	sc.Storage = b->o.memory ? js_MemoryStorage : js_FileStorage;
@@ -83,65 +94,160 @@ static natsStatus add_stream(struct bridge *b, jsStreamInfo **si, jsErrCode *jer
 	return js_AddStream(si, b->js, &sc, NULL, jerr);
 }
 
-int bridge_stream_setup(struct bridge *b)
+/* The stream's info, the stream created first if there is none. */
+static natsStatus find_stream(struct bridge *b, jsStreamInfo **si, jsErrCode *jerr)
 {
-	jsStreamInfo *si = NULL;
+	natsStatus s;
+
+	s = js_GetStreamInfo(si, b->js, b->o.stream, NULL, jerr);
+	if (s != NATS_NOT_FOUND && *jerr != JSStreamNotFoundErr)
+		return s;
+	*jerr = 0;
+	s = add_stream(b, si, jerr);
+	if (s == NATS_OK)
+		bridge_log(b, "created stream %s (subjects %s>, replicas %d, duplicate window %llds)",
+			   b->o.stream, b->o.prefix, b->o.replicas,
+			   (long long)(b->o.dup_window_ns / 1000000000));
+	if (s == NATS_OK || *jerr == JSStreamNameExistErr) {
+		/* read it back: another bridge may have created it at once */
+		jsStreamInfo_Destroy(*si);
+		*si = NULL;
+		*jerr = 0;
+		s = js_GetStreamInfo(si, b->js, b->o.stream, NULL, jerr);
+	}
+	return s;
+}
+
+/* The epoch record's epoch into *e (0: there is none); -1 on an error. */
+static int epoch_record(struct bridge *b, const char *subj, uint64_t *e)
+{
+	natsMsg *m = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	uint64_t epoch;
-	struct push_info info;
-	int err = 0;
 
-	s = js_GetStreamInfo(&si, b->js, b->o.stream, NULL, &jerr);
-	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
-		jerr = 0;
-		s = add_stream(b, &si, &jerr);
-		if (s == NATS_OK)
-			bridge_log(b, "created stream %s (subjects %s>, replicas %d, duplicate window %llds)",
-				   b->o.stream, b->o.prefix, b->o.replicas,
-				   (long long)(b->o.dup_window_ns / 1000000000));
-		/*
-		 * Read it back either way: when bridges create it at once, the
-		 * answer to a create can carry another creation time than the
-		 * stream keeps (seen with three bridges on an R3 stream: two
-		 * epochs), and another bridge may have been first.
-		 */
-		if (s == NATS_OK || jerr == JSStreamNameExistErr) {
-			jsStreamInfo_Destroy(si);
-			si = NULL;
-			s = js_GetStreamInfo(&si, b->js, b->o.stream, NULL, &jerr);
-		}
+	*e = 0;
+	s = js_GetLastMsg(&m, b->js, b->o.stream, subj, NULL, &jerr);
+	if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+		return 0;
+	if (s != NATS_OK) {
+		bridge_log(b, "stream %s: reading %s: %s (JetStream error %d)", b->o.stream, subj,
+			   bridge_nats_err(s), (int)jerr);
+		return -1;
 	}
+	*e = epoch_parse(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+	natsMsg_Destroy(m);
+	if (!*e) {
+		bridge_log(b, "stream %s: %s holds no epoch a bridge wrote", b->o.stream, subj);
+		return -1;
+	}
+	return 0;
+}
+
+/* Publish a fresh epoch unless SUBJ holds a message: 1 stored, 0 refused
+ * (another bridge's came first), -1 on an error. */
+static int epoch_propose(struct bridge *b, const char *subj)
+{
+	natsMsg *m = NULL;
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	char data[64];
+	uint64_t e = 0;
+	natsStatus s;
+
+	if (getrandom(&e, sizeof(e), 0) != sizeof(e) || !e)
+		e = bridge_epoch_of(b->o.stream, (int64_t)time(NULL));
+	snprintf(data, sizeof(data), EPOCH_FMT, e);
+	s = natsMsg_Create(&m, subj, NULL, data, (int)strlen(data));
+	/* jsPubOptions cannot say 0 (it means "no expectation"): the header itself */
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence", "0");
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, b->js, m, NULL, &jerr);
+	natsMsg_Destroy(m);
+	if (s == NATS_OK) {
+		bridge_log(b, "stream %s: epoch %" PRIu64 " proposed and stored (seq %" PRIu64 ")",
+			   b->o.stream, e, pa->Sequence);
+		jsPubAck_Destroy(pa);
+		return 1;
+	}
+	if (jerr == JSStreamWrongLastSequenceErr)
+		return 0;
+	bridge_log(b, "stream %s: proposing an epoch: %s (JetStream error %d)", b->o.stream,
+		   bridge_nats_err(s), (int)jerr);
+	return -1;
+}
+
+int bridge_stream_epoch(struct bridge *b, uint64_t *epoch)
+{
+	jsStreamInfo *si = NULL, *up = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char subj[256], desc[64];
+	uint64_t e = 0;
+	int tries;
+
+	s = find_stream(b, &si, &jerr);
 	if (s != NATS_OK) {
 		bridge_log(b, "stream %s: %s (JetStream error %d); retrying",
 			   b->o.stream, bridge_nats_err(s), (int)jerr);
+		jsStreamInfo_Destroy(si);
 		return -EAGAIN;
 	}
 	if (si->Config->Duplicates != b->o.dup_window_ns)
 		bridge_log(b, "stream %s has a duplicate window of %llds, not the %llds asked for: keeping the stream's",
 			   b->o.stream, (long long)(si->Config->Duplicates / 1000000000),
 			   (long long)(b->o.dup_window_ns / 1000000000));
-	epoch = epoch_in(si->Config);
-	if (!epoch) {
-		/* not created by a bridge: give it one, for every bridge to find */
+	snprintf(subj, sizeof(subj), "%s" EPOCH_CHAN, b->o.prefix);
+	/* the record; else the description (retention dropped the record); else propose one */
+	for (tries = 0; tries < 3 && !e; tries++) {
+		if (epoch_record(b, subj, &e))
+			break;
+		if (!e && epoch_in(si->Config)) {
+			e = epoch_in(si->Config);
+			break;
+		}
+		/* stored or refused: the next pass reads back what JetStream kept */
+		if (!e && epoch_propose(b, subj) < 0)
+			break;
+	}
+	if (!e) {
+		bridge_log(b, "stream %s: no epoch decided; retrying", b->o.stream);
+		jsStreamInfo_Destroy(si);
+		return -EAGAIN;
+	}
+	*epoch = e;
+	if (epoch_in(si->Config) != *epoch) {
 		jsStreamConfig sc = *si->Config;
-		jsStreamInfo *up = NULL;
-		char desc[64];
 
-		epoch = bridge_epoch_of(b->o.stream, si->Created);
-		snprintf(desc, sizeof(desc), EPOCH_FMT, epoch);
+		snprintf(desc, sizeof(desc), EPOCH_FMT, *epoch);
 		sc.Description = desc;
+		jerr = 0;
 		s = js_UpdateStream(&up, b->js, &sc, NULL, &jerr);
 		jsStreamInfo_Destroy(up);
-		if (s != NATS_OK) {
-			bridge_log(b, "stream %s: setting its epoch: %s (JetStream error %d); retrying",
+		/* not fatal: the record holds the epoch; the next bridge tries again */
+		if (s != NATS_OK)
+			bridge_log(b, "stream %s: writing its epoch into its description: %s (JetStream error %d)",
 				   b->o.stream, bridge_nats_err(s), (int)jerr);
-			jsStreamInfo_Destroy(si);
-			return -EAGAIN;
-		}
-		bridge_log(b, "stream %s had no epoch: gave it %" PRIu64, b->o.stream, epoch);
 	}
 	atomic_store(&b->st.stream_seq, si->State.LastSeq);
+	bridge_log(b, "stream %s: created %lld, last seq %llu, first seq %llu; epoch %llu",
+		   b->o.stream, (long long)si->Created,
+		   (unsigned long long)si->State.LastSeq,
+		   (unsigned long long)si->State.FirstSeq,
+		   (unsigned long long)*epoch);
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+int bridge_stream_setup(struct bridge *b)
+{
+	struct push_info info;
+	uint64_t epoch = 0;
+	int err;
+
+	err = bridge_stream_epoch(b, &epoch);
+	if (err)
+		return err;
 	pthread_mutex_lock(&b->fd_lock);
 	if (ioctl(b->ing_fd, PUSH_IOC_SET_EPOCH, &epoch)) {
 		err = -errno;
@@ -155,12 +261,7 @@ int bridge_stream_setup(struct bridge *b)
 	}
 	pthread_mutex_unlock(&b->fd_lock);
 	if (!err)
-		bridge_log(b, "stream %s: created %lld, last seq %llu, first seq %llu; device epoch %llu",
-			   b->o.stream, (long long)si->Created,
-			   (unsigned long long)si->State.LastSeq,
-			   (unsigned long long)si->State.FirstSeq,
-			   (unsigned long long)epoch);
-	jsStreamInfo_Destroy(si);
+		bridge_log(b, "device epoch %llu", (unsigned long long)epoch);
 	return err;
 }
 

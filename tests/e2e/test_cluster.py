@@ -36,7 +36,6 @@ import os
 import signal
 import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib as E  # noqa: E402
@@ -138,6 +137,8 @@ def main(tap):
     try:
         epochs = {C.device_info(d)["epoch"] for d in C.DEVICES}
         tap.eq(1, len(epochs), "the three devices share the stream's epoch")
+        tap.eq({C.stream_epoch(cl.client_ports[0])}, epochs,
+               "it is the epoch in the stream's epoch record (push._cluster)")
         tap.ok(all(C.ingress_info(d)["cluster"] for d in C.DEVICES), "all three in cluster mode")
         dev_epochs = ["%016x" % C.device_info(d)["epoch"] for d in C.DEVICES]
         hz = [E.http_json(p.port, "GET", "/healthz")[2] for p in cl.pushd]

@@ -12,7 +12,12 @@ once, under the same ids everywhere, in one order:
   2. one bridge stopped (SIGSTOP) for 10 s mid-stream, then SIGCONT: its
      node's publishes wait in its ingress queue (at this rate it does not
      fill: case 3 fills one) and it catches up;
-  3. all three nats-servers down: a write with O_NONBLOCK succeeds while
+  3. a message deleted from the middle of the stream (JetStream's
+     STREAM.MSG.DELETE) while one bridge is down and has not applied it:
+     when it comes back its node skips the deleted id (a placeholder on
+     channel _cluster takes it) and delivers every later message, in
+     order, under the same ids as the other nodes, which had delivered it;
+  4. all three nats-servers down: a write with O_NONBLOCK succeeds while
      the ingress queue has room, then fails with EAGAIN; a blocking write
      sleeps (it is still asleep once the queue is seen full); POST /pub
      answers 503; once the servers are back, the sleeping write returns
@@ -101,6 +106,51 @@ def case_all_down(tap, cl):
         cl.diag_logs()
 
 
+def case_deleted(tap, cl):
+    """A message deleted from the middle of the stream before node2 applied it."""
+    since = cl.wait_settled()
+    ch = E.unique_channel("del")
+    n = 10
+    rc = cl.bridges[2].stop(signal.SIGTERM)
+    tap.eq(0, rc, "bridge2 stopped (SIGTERM)")
+    subs = [C.Sub(k, cl, node, ch, since, n if node < 2 else n - 1, 120)
+            for node in range(3) for k in ("sse", "websocket", "longpoll")]
+    for pd in cl.pushd:
+        pd.wait_subscribers(ch, {"sse": 1, "websocket": 1})
+    fd = os.open(C.DEVICES[0], os.O_WRONLY)
+    for i in range(n):
+        os.write(fd, ("@%s seq=%d" % (ch, i)).encode())
+    os.close(fd)
+    C.wait_for(lambda: len(subs[0].items) >= n, 120, "node0's SSE subscriber has the %d" % n)
+    ids = {C.seq_of(m): m.get("id") for m in subs[0].items}
+    C.wait_for(lambda: C.device_info(C.DEVICES[1])["next_id"] > ids[n - 1], 60,
+               "node1 applied the %d" % n)
+    r = C.delete_msg(cl.client_ports[0], "PUSH", ids[4])
+    tap.ok(r.get("success") is True, "seq=4 (id %d) deleted from the stream: %r" % (ids[4], r))
+    if os.path.exists(cl.bridges[2].status_file):
+        os.unlink(cl.bridges[2].status_file)
+    cl.bridges[2].start()
+    cl.wait_bridge(2)
+    for s in subs:
+        s.thread.join(max(1, s.deadline - time.monotonic() + 5))
+    for s in subs:
+        want = list(range(n)) if s.node < 2 else [i for i in range(n) if i != 4]
+        got = [(C.seq_of(m), m.get("id")) for m in s.items]
+        gaps = [m for m in s.items if m.get("type") == "gap"]
+        tap.ok(not gaps and got == [(q, ids[q]) for q in want],
+               "deleted id %d: %s gets seqs %s in order, under node0's ids, no gap"
+               % (ids[4], s.name, "0..9" if s.node < 2 else "0..3,5..9"),
+               "got %r; errors %s" % (got, s.errors[:3]))
+    last = cl.wait_settled(60)
+    tap.ok(last >= ids[n - 1], "the three devices at one id again (%d)" % last)
+    # the status file is rewritten about once a second
+    C.wait_for(lambda: "apply_deleted" in cl.status(2) and cl.status(2).get("applied_id", 0) >= last,
+               10, "bridge2's status at id %d" % last)
+    st = cl.status(2)
+    tap.eq(1, st.get("apply_deleted"), "bridge2 took the deleted id as a placeholder (%r)"
+           % {k: st.get(k) for k in ("apply_deleted", "apply_jumps", "resubscribes")})
+
+
 def main(tap):
     C.require()
     cl = C.Cluster(tap)
@@ -122,10 +172,16 @@ def main(tap):
             t.start()
         C.run_case(tap, cl, "SIGSTOP bridge2 10 s", N, RATE, stop_bridge, fault_at=0.3)
 
+        case_deleted(tap, cl)
         case_all_down(tap, cl)
         for i in range(3):
             st = cl.status(i)
             tap.diag("bridge%d: %r" % (i, st))
+            # the stream poller (its own thread) ran and saw the stream
+            tap.ok(st.get("stream_polls", 0) > 0 and
+                   st.get("stream_seq", 0) >= st.get("applied_id", 1),
+                   "bridge%d polled the stream %s times (stream seq %s, applied %s)"
+                   % (i, st.get("stream_polls"), st.get("stream_seq"), st.get("applied_id")))
     finally:
         cl.stop()
     for i, b in enumerate(cl.bridges):
