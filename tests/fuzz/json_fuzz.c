@@ -33,11 +33,11 @@ static void check_utf8(const uint8_t *d, size_t n)
 /* json_escape output decodes back; returns nothing, aborts on mismatch. */
 static void check_escape(const uint8_t *d, size_t n)
 {
-	size_t len = json_string(NULL, 0, (const char *)d, n), pos = 0, olen, i;
+	size_t len = json_quote(NULL, 0, (const char *)d, n), pos = 0, olen, i;
 	char *s = malloc(len);
 	uint8_t *dec = malloc(4 * len + 4);
 
-	FUZZ_ASSERT(json_string(s, len, (const char *)d, n) == len);
+	FUZZ_ASSERT(json_quote(s, len, (const char *)d, n) == len);
 	FUZZ_ASSERT(len <= 2 + 6 * n);
 	FUZZ_ASSERT(json_decode_string(s, len, &pos, dec, &olen) == 0 && pos == len);
 	FUZZ_ASSERT(ref_utf8_valid((const uint8_t *)s, len));
