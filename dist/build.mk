@@ -40,7 +40,7 @@ man: $(MAN_PAGES)
 $(O)/man/%: docs/man/%.scd tools/man-tidy
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  SCDOC   $@")
-	$(Q)scdoc < $< | tools/man-tidy > $@
+	$(Q)scdoc < $< > $@.raw && tools/man-tidy < $@.raw > $@ && rm -f $@.raw
 
 $(O)/dist/%: dist/systemd/%.in dist/build.mk
 	@mkdir -p $(dir $@)

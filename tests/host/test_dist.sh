@@ -30,6 +30,16 @@ for m in pushd.8 pushctl.1 push-probe.8 push.4; do
 	out=$(mandoc -T lint -W warning "build/man/$m" 2>&1)
 	tap "$(empty "$out")" "mandoc -T lint: $m" "$out"
 done
+# A failing scdoc must fail the build and leave no page behind: behind a
+# pipe into tools/man-tidy its status was lost, and make kept an empty
+# push.4 as up to date (seen on a host where scdoc was not yet installed).
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\nexit 1\n' > "$tmp/bin/scdoc"
+chmod +x "$tmp/bin/scdoc"
+PATH=$tmp/bin:$PATH make -s O="$tmp/o" "$tmp/o/man/push.4" >/dev/null 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ ! -e "$tmp/o/man/push.4" ]
+tap $? "a failing scdoc fails make and leaves no man page (make status $rc)"
 opts=$("$pushd_bin" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
 missing=$(for o in $opts; do grep -qF -- "*$o*" docs/man/pushd.8.scd || echo "$o"; done)
 tap "$(empty "$missing")" "pushd(8) documents every option of pushd --help" "$missing"
