@@ -9,15 +9,19 @@
  * the socket is only touched under it, before MHD can close it.
  *
  * The deadline bounds the client, not pushd: a connection past it whose
- * socket still holds bytes MHD has not read (pushd's MHD thread was busy
- * or starved: heads read 8 s after accept were seen in a loaded emulator)
- * gets the deadline again, up to DL_MAX_EXTEND times.  A client that
- * trickles its head is read as it sends, so its socket is empty when the
- * sweep looks, and it is cut on time.
+ * socket has held bytes MHD has not read for DL_BEHIND_MS or more (pushd's
+ * MHD thread was busy or starved: heads read 8 s after accept were seen in
+ * a loaded emulator) gets the deadline again, up to DL_MAX_EXTEND times.  A
+ * client that trickles its head is read as it sends: its socket is empty
+ * when the sweep looks, or holds a byte that arrived a moment ago (the
+ * kernel's tcpi_last_data_recv says when), and it is cut on time.
  */
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -45,6 +49,13 @@ static atomic_ullong dl_expired, dl_extended;
 
 /* At most this many more deadlines for a head that arrived but is unread. */
 #define DL_MAX_EXTEND	3
+
+/*
+ * Unread bytes that arrived less than this long ago say nothing about
+ * pushd: a client trickling a byte a second has one in its socket now and
+ * then, just sent.  Older ones mean MHD has not looked at the socket.
+ */
+#define DL_BEHIND_MS	1000
 
 static uint64_t dl_clock_ms(void)
 {
@@ -167,12 +178,23 @@ void deadline_closed(void **socket_context)
 	*socket_context = NULL;
 }
 
-/* Bytes the client sent that MHD has not read yet. */
+/*
+ * The socket holds bytes the client sent DL_BEHIND_MS or more ago that MHD
+ * has not read yet.  A socket that is not TCP (tests' socketpairs) has no
+ * arrival time: unread bytes count however new.
+ */
 static bool dl_unread(int fd)
 {
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
 	int n = 0;
 
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+	if (ioctl(fd, FIONREAD, &n) != 0 || n <= 0)
+		return false;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
+		return true;
+	return ti.tcpi_last_data_recv >= DL_BEHIND_MS;
 }
 
 static unsigned int dl_sweep(struct dl_list *l, uint64_t now, unsigned int extra)

@@ -6,8 +6,9 @@
  * request line and headers within --header-timeout seconds of being
  * accepted (or of its previous request ending, for keep-alive), or its
  * socket is shut down and MHD closes it.  A head that arrived in time but
- * that pushd has not read yet (its socket holds unread bytes) gets the
- * deadline again, up to three times: the deadline bounds the client.  Called from the router's MHD
+ * that pushd has not read yet (its socket has held unread bytes for 1 s or
+ * more) gets the deadline again, up to three times: the deadline bounds the
+ * client, and one trickling a byte a second is cut on time.  Called from the router's MHD
  * callbacks (server/http.c); swept once a second from the hub's tick.
  */
 #ifndef PUSHD_DEADLINE_H
