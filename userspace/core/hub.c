@@ -59,7 +59,9 @@ static struct {
  * The device's epoch (PUSH_IOC_INFO; 0 before v2).  It can change until the
  * device gives its first id: a cluster bridge started after pushd sets the
  * stream's (PUSH_IOC_SET_EPOCH).  So it is read again on each use while the
- * device has no id, and kept once it has one.
+ * device has no id, and kept once the hub thread has seen a record (read
+ * there once, hub_fanout()), or once the device says it has no
+ * PUSH_IOC_INFO (a FIFO standing in for it: tools/bench/hostprof).
  */
 static struct {
 	_Atomic uint64_t value;
@@ -309,8 +311,12 @@ static void hub_fan_gap(struct item *it)
 		hub_queue(c, it);
 }
 
+static void hub_epoch_read(bool seen_id);
+
 void hub_fanout(struct item **items, size_t n, bool lost)
 {
+	if (n)
+		hub_epoch_read(true);	/* once: the first record fixes it */
 	hub_lock();
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = items[i];
@@ -427,16 +433,25 @@ int hub_init(int devfd, int histfd)
 	return replay_start();
 }
 
-uint64_t hub_epoch(void)
+/* Reads the epoch again unless it is fixed; @seen_id: the device has given an id. */
+static void hub_epoch_read(bool seen_id)
 {
 	struct push_info info = { 0 };
 
-	if (!atomic_load(&hub_ep.fixed) && hub.histfd >= 0 &&
-	    ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0) {
+	if (atomic_load(&hub_ep.fixed) || hub.histfd < 0)
+		return;
+	if (ioctl(hub.histfd, PUSH_IOC_INFO, &info) == 0) {
 		atomic_store(&hub_ep.value, info.epoch);
-		if (info.next_id > 1)
+		if (info.next_id > 1 || seen_id)
 			atomic_store(&hub_ep.fixed, true);
+	} else if (errno == ENOTTY || errno == EINVAL || seen_id) {
+		atomic_store(&hub_ep.fixed, true);	/* no epoch to be had: 0 */
 	}
+}
+
+uint64_t hub_epoch(void)
+{
+	hub_epoch_read(false);
 	return atomic_load(&hub_ep.value);
 }
 
