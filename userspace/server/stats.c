@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stats.c - /stats and /metrics from pushd's counters, the hub's queues and the probes. */
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +22,100 @@ static const char *const tnames[PUSH_TRANSPORT_MAX] = {
 	[PUSH_TRANSPORT_WEBSOCKET] = "websocket",
 };
 
+/*
+ * One table drives both /stats and /metrics, so a counter cannot be in one
+ * and not the other: its /stats key, its metric name, type and help, and
+ * where its value is (a counter of struct pushd_stats, or a function).
+ */
+struct stat_row {
+	const char *key, *metric, *type, *help;
+	size_t off;			/* in struct pushd_stats, unless get */
+	unsigned long long (*get)(void);
+	bool sum;			/* per transport: /stats sums it over them too */
+};
+
+static unsigned long long row_last_id(void)
+{
+	return hub_last_id();
+}
+
+static unsigned long long row_header_timeouts(void)
+{
+	return deadline_expired_total();
+}
+
+static unsigned long long row_header_waits(void)
+{
+	return deadline_extended_total();
+}
+
+#define C(field) .off = offsetof(struct pushd_stats, field)
+#define COUNTER "counter"
+#define GAUGE "gauge"
+
+static const struct stat_row rows[] = {
+	{ "last_id", "push_last_id", GAUGE, "Last message id fanned out.", .get = row_last_id },
+	{ "messages_in", "push_messages_in_total", COUNTER, "Messages read from /dev/push.",
+	  C(msgs_in) },
+	{ "gaps_in", "push_gaps_in_total", COUNTER,
+	  "Gap records read from /dev/push (the hub fell behind).", C(gaps_in) },
+	{ "bytes_in", "push_bytes_in_total", COUNTER, "Bytes read from /dev/push.", C(bytes_in) },
+	{ "device_reads", "push_device_reads_total", COUNTER, "read() completions on /dev/push.",
+	  C(reads) },
+	{ "published", "push_published_total", COUNTER, "Messages published through POST /pub.",
+	  C(published) },
+	{ "history_reads", "push_history_reads_total", COUNTER,
+	  "Resumes served from the device history.", C(history_reads) },
+	{ "requests", "push_http_requests_total", COUNTER, "HTTP requests.", C(requests) },
+	{ "header_timeouts", "push_header_timeouts_total", COUNTER,
+	  "Connections shut down for a request head not complete in --header-timeout.",
+	  .get = row_header_timeouts },
+	{ "header_waits", "push_header_waits_total", COUNTER,
+	  "Head deadlines given again: the head had arrived, pushd had not read it yet.",
+	  .get = row_header_waits },
+	{ "peer_gone", "push_peer_gone_total", COUNTER, "Waiting subscribers whose peer hung up.",
+	  C(peer_gone) },
+	{ "resets", "push_resets_total", COUNTER,
+	  "Resumes from another epoch, answered with a reset.", C(resets) },
+	{ "oom_drops", "push_oom_drops_total", COUNTER,
+	  "Messages lost to a lack of memory, sent as gaps.", C(oom_drops) },
+	{ "ws_no_pong", "push_ws_no_pong_total", COUNTER, "WebSockets closed for unanswered pings.",
+	  C(ws_no_pong) },
+};
+
+/* Per transport: /stats "transports":{"sse":{KEY:...}}, /metrics METRIC{transport="sse"}. */
+static const struct stat_row per_rows[] = {
+	{ "connections", "push_connections", GAUGE, "Open subscriber connections.",
+	  .off = offsetof(struct transport_stats, conns), .sum = true },
+	{ "connections_total", "push_connections_total", COUNTER,
+	  "Subscriber connections ever opened.", .off = offsetof(struct transport_stats, conns_total) },
+	{ "messages_out", "push_messages_out_total", COUNTER, "Messages and gaps delivered.",
+	  .off = offsetof(struct transport_stats, items_out), .sum = true },
+	{ "bytes_out", "push_bytes_out_total", COUNTER, "Bytes written to subscribers.",
+	  .off = offsetof(struct transport_stats, bytes_out), .sum = true },
+	{ "slow_disconnects", "push_slow_disconnects_total", COUNTER,
+	  "Subscribers cut off for a full queue.",
+	  .off = offsetof(struct transport_stats, slow), .sum = true },
+	{ "close_timeouts", "push_close_timeouts_total", COUNTER,
+	  "Streams being closed that were shut down before they took the close (--close-timeout, "
+	  "or a WebSocket stalled for 10 s).", .off = offsetof(struct transport_stats, close_timeouts) },
+};
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static unsigned long long row_value(const struct stat_row *r)
+{
+	return r->get ? r->get() : LOAD(*(atomic_ullong *)((char *)&pushd_stats + r->off));
+}
+
+static unsigned long long per_value(const struct stat_row *r, int t)
+{
+	return LOAD(*(atomic_ullong *)((char *)&pushd_stats.t[t] + r->off));
+}
+
 size_t stats_json(char **out)
 {
-	struct pushd_stats *s = &pushd_stats;
-	uint64_t qitems, qbytes, qmax;
+	uint64_t q[3];
 	char *probes = malloc(65536);
 	size_t plen = probes ? probe_stats_json(probes, 65536) : 0;
 	char *buf = NULL;
@@ -35,36 +127,30 @@ size_t stats_json(char **out)
 		free(probes);
 		return 0;
 	}
-	hub_queue_stats(&qitems, &qbytes, &qmax);
-	fprintf(f, "{\"last_id\":%" PRIu64 ",\"messages_in\":%llu,\"gaps_in\":%llu,"
-		"\"bytes_in\":%llu,\"device_reads\":%llu,\"published\":%llu,"
-		"\"history_reads\":%llu,\"requests\":%llu,\"header_timeouts\":%llu,\"header_waits\":%llu,"
-		"\"peer_gone\":%llu,\"resets\":%llu,\"oom_drops\":%llu,\"ws_no_pong\":%llu,",
-		hub_last_id(), LOAD(s->msgs_in), LOAD(s->gaps_in), LOAD(s->bytes_in),
-		LOAD(s->reads), LOAD(s->published), LOAD(s->history_reads), LOAD(s->requests),
-		(unsigned long long)deadline_expired_total(),
-		(unsigned long long)deadline_extended_total(), LOAD(s->peer_gone), LOAD(s->resets),
-		LOAD(s->oom_drops), LOAD(s->ws_no_pong));
-	unsigned long long conns = 0, out_items = 0, out_bytes = 0, slow = 0;
+	hub_queue_stats(&q[0], &q[1], &q[2]);
+	fputc('{', f);
+	for (size_t i = 0; i < NROWS(rows); i++)
+		fprintf(f, "\"%s\":%llu,", rows[i].key, row_value(&rows[i]));
 	fputs("\"transports\":{", f);
 	for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++) {
-		struct transport_stats *ts = &s->t[t];
-
-		fprintf(f, "%s\"%s\":{\"connections\":%llu,\"connections_total\":%llu,"
-			"\"messages_out\":%llu,\"bytes_out\":%llu,\"slow_disconnects\":%llu,"
-			"\"close_timeouts\":%llu}",
-			t == PUSH_TRANSPORT_LONGPOLL ? "" : ",", tnames[t], LOAD(ts->conns),
-			LOAD(ts->conns_total), LOAD(ts->items_out), LOAD(ts->bytes_out), LOAD(ts->slow),
-			LOAD(ts->close_timeouts));
-		conns += LOAD(ts->conns);
-		out_items += LOAD(ts->items_out);
-		out_bytes += LOAD(ts->bytes_out);
-		slow += LOAD(ts->slow);
+		fprintf(f, "%s\"%s\":{", t == PUSH_TRANSPORT_LONGPOLL ? "" : ",", tnames[t]);
+		for (size_t i = 0; i < NROWS(per_rows); i++)
+			fprintf(f, "%s\"%s\":%llu", i ? "," : "", per_rows[i].key,
+				per_value(&per_rows[i], t));
+		fputc('}', f);
 	}
-	fprintf(f, "},\"connections\":%llu,\"messages_out\":%llu,\"bytes_out\":%llu,"
-		"\"slow_disconnects\":%llu,\"queues\":{\"items\":%" PRIu64 ",\"bytes\":%" PRIu64
-		",\"max_bytes\":%" PRIu64 "}",
-		conns, out_items, out_bytes, slow, qitems, qbytes, qmax);
+	fputc('}', f);
+	for (size_t i = 0; i < NROWS(per_rows); i++) {
+		unsigned long long sum = 0;
+
+		if (!per_rows[i].sum)
+			continue;
+		for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++)
+			sum += per_value(&per_rows[i], t);
+		fprintf(f, ",\"%s\":%llu", per_rows[i].key, sum);
+	}
+	fprintf(f, ",\"queues\":{\"items\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"max_bytes\":%" PRIu64
+		"}", q[0], q[1], q[2]);
 	cluster_stats_json(f);
 	if (plen)
 		fprintf(f, ",\"probes\":%.*s", (int)plen, probes);
@@ -75,80 +161,41 @@ size_t stats_json(char **out)
 	return len;
 }
 
+static void prom_head(FILE *f, const struct stat_row *r)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", r->metric, r->help, r->metric, r->type);
+}
+
 size_t stats_prometheus(char **out)
 {
-	struct pushd_stats *s = &pushd_stats;
-	uint64_t qitems, qbytes, qmax;
+	uint64_t q[3];
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	static const struct stat_row queue_rows[] = {
+		{ "items", "push_queue_items", GAUGE, "Items queued over all subscribers.", .off = 0 },
+		{ "bytes", "push_queue_bytes", GAUGE, "Bytes queued over all subscribers.", .off = 0 },
+		{ "max_bytes", "push_queue_max_bytes", GAUGE,
+		  "Largest queue of one subscriber, in bytes.", .off = 0 },
+	};
 
 	*out = NULL;
 	if (!f)
 		return 0;
-	hub_queue_stats(&qitems, &qbytes, &qmax);
-	const struct {
-		const char *name, *type, *help;
-		unsigned long long v;
-	} one[] = {
-		{ "push_last_id", "gauge", "Last message id fanned out.", hub_last_id() },
-		{ "push_messages_in_total", "counter", "Messages read from /dev/push.", LOAD(s->msgs_in) },
-		{ "push_gaps_in_total", "counter",
-		  "Gap records read from /dev/push (the hub fell behind).", LOAD(s->gaps_in) },
-		{ "push_bytes_in_total", "counter", "Bytes read from /dev/push.", LOAD(s->bytes_in) },
-		{ "push_device_reads_total", "counter", "read() completions on /dev/push.", LOAD(s->reads) },
-		{ "push_published_total", "counter", "Messages published through POST /pub.",
-		  LOAD(s->published) },
-		{ "push_history_reads_total", "counter", "Resumes served from the device history.",
-		  LOAD(s->history_reads) },
-		{ "push_http_requests_total", "counter", "HTTP requests.", LOAD(s->requests) },
-		{ "push_header_timeouts_total", "counter",
-		  "Connections shut down for a request head not complete in --header-timeout.",
-		  (unsigned long long)deadline_expired_total() },
-		{ "push_header_waits_total", "counter",
-		  "Head deadlines given again: the head had arrived, pushd had not read it yet.",
-		  (unsigned long long)deadline_extended_total() },
-		{ "push_peer_gone_total", "counter", "Waiting subscribers whose peer hung up.",
-		  LOAD(s->peer_gone) },
-		{ "push_resets_total", "counter", "Resumes from another epoch, answered with a reset.",
-		  LOAD(s->resets) },
-		{ "push_oom_drops_total", "counter", "Messages lost to a lack of memory, sent as gaps.",
-		  LOAD(s->oom_drops) },
-		{ "push_ws_no_pong_total", "counter", "WebSockets closed for unanswered pings.",
-		  LOAD(s->ws_no_pong) },
-		{ "push_queue_items", "gauge", "Items queued over all subscribers.", qitems },
-		{ "push_queue_bytes", "gauge", "Bytes queued over all subscribers.", qbytes },
-		{ "push_queue_max_bytes", "gauge", "Largest queue of one subscriber, in bytes.", qmax },
-	};
-	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", one[i].name, one[i].help,
-			one[i].name, one[i].type, one[i].name, one[i].v);
-
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} per[] = {
-		{ "push_connections", "gauge", "Open subscriber connections.",
-		  offsetof(struct transport_stats, conns) },
-		{ "push_connections_total", "counter", "Subscriber connections ever opened.",
-		  offsetof(struct transport_stats, conns_total) },
-		{ "push_messages_out_total", "counter", "Messages and gaps delivered.",
-		  offsetof(struct transport_stats, items_out) },
-		{ "push_bytes_out_total", "counter", "Bytes written to subscribers.",
-		  offsetof(struct transport_stats, bytes_out) },
-		{ "push_slow_disconnects_total", "counter", "Subscribers cut off for a full queue.",
-		  offsetof(struct transport_stats, slow) },
-		{ "push_close_timeouts_total", "counter",
-		  "Streams being closed that were shut down before they took the close (--close-timeout, "
-		  "or a WebSocket stalled for 10 s).", offsetof(struct transport_stats, close_timeouts) },
-	};
-	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per[i].name, per[i].help, per[i].name, per[i].type);
-		for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++) {
-			atomic_ullong *v = (atomic_ullong *)((char *)&s->t[t] + per[i].off);
-
-			fprintf(f, "%s{transport=\"%s\"} %llu\n", per[i].name, tnames[t], LOAD(*v));
-		}
+	hub_queue_stats(&q[0], &q[1], &q[2]);
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		prom_head(f, &rows[i]);
+		fprintf(f, "%s %llu\n", rows[i].metric, row_value(&rows[i]));
+	}
+	for (size_t i = 0; i < NROWS(queue_rows); i++) {
+		prom_head(f, &queue_rows[i]);
+		fprintf(f, "%s %" PRIu64 "\n", queue_rows[i].metric, q[i]);
+	}
+	for (size_t i = 0; i < NROWS(per_rows); i++) {
+		prom_head(f, &per_rows[i]);
+		for (int t = PUSH_TRANSPORT_LONGPOLL; t < PUSH_TRANSPORT_MAX; t++)
+			fprintf(f, "%s{transport=\"%s\"} %llu\n", per_rows[i].metric, tnames[t],
+				per_value(&per_rows[i], t));
 	}
 	cluster_stats_prometheus(f);
 	fclose(f);
