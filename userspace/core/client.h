@@ -61,6 +61,7 @@ struct sub_request {
 	uint64_t since;
 	uint64_t epoch;		/* the epoch since was given with ("EPOCH-ID"), 0: the current one */
 	bool raw;		/* ?format=raw (SSE only): payloads as data: lines */
+	bool http11;		/* an HTTP/1.1 request: a stream may be sent chunked */
 	uint64_t expires;	/* monotonic second its token expires at; 0: never */
 };
 

@@ -26,6 +26,7 @@ void config_defaults(struct pushd_config *cfg)
 	cfg->pong_misses = 3;
 	/* not mmap yet: push-probe times the device by its read()s (docs/PUSHD.md) */
 	cfg->reader = PUSHD_READER_READ;
+	cfg->sse_path = PUSHD_SSE_HUB;
 	cfg->close_timeout = 60;
 	cfg->replay_cache = 16 << 20;
 	cfg->max_msg_size = 65536;

@@ -19,11 +19,18 @@ enum pushd_reader {
 	PUSHD_READER_READ,	/* read() through io_uring into a buffer */
 };
 
+/* Who writes an SSE stream's events (--sse-path). */
+enum pushd_sse_path {
+	PUSHD_SSE_HUB,	/* MHD sends the head, then the hub sendmsg()s the events */
+	PUSHD_SSE_MHD,	/* MHD's content reader, resumed for every delivery */
+};
+
 struct pushd_config {
 	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
 	socklen_t listen_len;
 	const char *device;		/* --device, default /dev/push */
 	enum pushd_reader reader;	/* --reader, default read */
+	enum pushd_sse_path sse_path;	/* --sse-path, default hub (mhd under TLS) */
 	char *token;			/* contents of --token-file, NULL without */
 	const char *allow_origin;	/* --allow-origin, NULL without */
 	const char *allow_host[PUSHD_LIST_MAX];	/* --allow-host names */

@@ -69,7 +69,8 @@ static int http_parse_since(const char *s, struct sub_request *req)
 	return http_parse_id(s, &req->since);
 }
 
-static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, void **con_cls)
+static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, const char *version,
+				 void **con_cls)
 {
 	struct sub_request *req = calloc(1, sizeof(*req));
 	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
@@ -92,6 +93,8 @@ static enum MHD_Result http_sub(struct MHD_Connection *conn, const char *chans, 
 				 "bad channel list: names are 1-64 characters of [A-Za-z0-9_.:-], comma-separated");
 	}
 	req->nchans = n;
+	/* HTTP/1.1 or a later 1.x: what libmicrohttpd answers with chunks */
+	req->http11 = !strncmp(version, "HTTP/1.", 7) && version[7] >= '1' && version[7] <= '9';
 	/* Last-Event-ID (an EventSource reconnecting) wins over ?since= */
 	if (leid && *leid) {
 		since = leid;
@@ -189,7 +192,6 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 	size_t len;
 
 	(void)cls;
-	(void)version;
 	if (*con_cls == &http_headers_only) {
 		/* second call: the request is complete, a response keeps the connection */
 		*con_cls = NULL;
@@ -224,7 +226,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 			return MHD_NO;
 		if (!get)
 			return http_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET to subscribe");
-		return http_sub(conn, url + 5, con_cls);
+		return http_sub(conn, url + 5, version, con_cls);
 	}
 	if (!strncmp(url, "/pub/", 5)) {
 		if (get)

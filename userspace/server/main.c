@@ -41,6 +41,9 @@ static const char usage[] =
 "  --reader MODE          how the device is read: mmap (its read-only mapping:\n"
 "                         no copy, no system call per batch), read (read()\n"
 "                         through io_uring) or auto (mmap if offered; read)\n"
+"  --sse-path PATH        who writes SSE events: hub (the hub thread sends each batch\n"
+"                         straight to the socket: one syscall) or mhd (libmicrohttpd,\n"
+"                         resumed per delivery); over TLS always mhd\n"
 "  --token-file F         POST /pub needs 'Authorization: Bearer <first line of F>';\n"
 "                         without it only loopback clients may publish\n"
 "  --allow-origin O       CORS: Access-Control-Allow-Origin value, and one more origin\n"
@@ -86,7 +89,7 @@ static const char usage[] =
 "  echo '@chat hello' > /dev/push\n";
 
 enum {
-	OPT_LISTEN = 256, OPT_DEVICE, OPT_READER, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
+	OPT_LISTEN = 256, OPT_DEVICE, OPT_READER, OPT_SSE_PATH, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY, OPT_JWT_ISSUER, OPT_JWT_AUDIENCE, OPT_JWT_REQUIRE_EXP,
@@ -97,6 +100,7 @@ static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "reader", required_argument, NULL, OPT_READER },
+	{ "sse-path", required_argument, NULL, OPT_SSE_PATH },
 	{ "token-file", required_argument, NULL, OPT_TOKEN },
 	{ "allow-origin", required_argument, NULL, OPT_ORIGIN },
 	{ "cert", required_argument, NULL, OPT_CERT },
@@ -333,6 +337,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_SSE_PATH:
+			if (!strcmp(optarg, "hub")) {
+				cfg->sse_path = PUSHD_SSE_HUB;
+			} else if (!strcmp(optarg, "mhd")) {
+				cfg->sse_path = PUSHD_SSE_MHD;
+			} else {
+				fprintf(stderr, "pushd: --sse-path: expected hub or mhd, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_TOKEN:
 			cfg->token = slurp("token-file", optarg);
 			cfg->token[strcspn(cfg->token, "\r\n")] = '\0';
@@ -465,6 +480,8 @@ int main(int argc, char **argv)
 	if (cert) {
 		cfg->cert_pem = slurp("cert", cert);
 		cfg->key_pem = slurp("key", key);
+		/* the hub cannot write into a TLS stream */
+		cfg->sse_path = PUSHD_SSE_MHD;
 	}
 	{
 		const char *why;

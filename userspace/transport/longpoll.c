@@ -50,7 +50,7 @@ void longpoll_wake(struct client *c, struct MHD_Connection *conn)
 	}
 }
 
-static void longpoll_hup(struct hub_watch *w, uint32_t events)
+void longpoll_hup_event(struct hub_watch *w, uint32_t events)
 {
 	struct hup_watch *hw = (struct hup_watch *)w;
 	struct client *c = hw->c;
@@ -74,7 +74,7 @@ void longpoll_hup_start(struct hup_watch *hw, struct client *c)
 	hw->c = c;
 	hw->w.fd = c->fd;
 	hw->w.events = EPOLLRDHUP;
-	hw->w.cb = longpoll_hup;
+	hw->w.cb = longpoll_hup_event;
 	hw->on = c->fd >= 0 && hub_watch_add(&hw->w) == 0;
 }
 

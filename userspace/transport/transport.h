@@ -43,6 +43,9 @@ struct hup_watch {
 /* Starts watching c->fd (lock held); without it the peer is noticed at the next write. */
 void longpoll_hup_start(struct hup_watch *hw, struct client *c);
 
+/* The watch's callback: on a hang-up, the client is gone and its connection resumed to end. */
+void longpoll_hup_event(struct hub_watch *w, uint32_t events);
+
 /* Stops watching (lock held); before the client is freed. */
 void longpoll_hup_stop(struct hup_watch *hw);
 
