@@ -236,7 +236,8 @@ static void sse_want_out(struct sse_client *s, bool on)
 	if (s->out_wait == on)
 		return;
 	s->out_wait = on;
-	hub_watch_mod(&s->hup.w, EPOLLRDHUP | (on ? EPOLLOUT : 0));
+	if (s->hup.on)	/* not after a hang-up took the watch away */
+		hub_watch_mod(&s->hup.w, EPOLLRDHUP | (on ? EPOLLOUT : 0));
 }
 
 /* The stream is over (close event out, or peer gone): MHD ends it (lock held). */
