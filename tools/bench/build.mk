@@ -19,3 +19,12 @@ $(BIN)/push-dev-bench: $(O)/tools/bench/push-dev-bench.o $(O)/lib/push_ring_read
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+# push-send-bench: per-client sendmsg() against one io_uring submission for
+# a fan-out (issue 10 item 4; docs/PUSHD.md, "Batched sends").
+BENCH_BINS += $(BIN)/push-send-bench
+all: $(BIN)/push-send-bench
+$(BIN)/push-send-bench: $(O)/tools/bench/push-send-bench.o
+	@mkdir -p $(BIN)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -luring
