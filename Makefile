@@ -112,12 +112,18 @@ $(BIN)/pushd: $(PUSHD_OBJS) $(PUSHD_EXTRA_OBJS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PUSHD_LIBS)
 
+# pushd under ASan/UBSan, for the host tests that run it (tests/host/).
+$(O)/san/bin/pushd: $(LIB_SAN_OBJS) $(O)/san/userspace/server/main.o $(PUSHD_EXTRA_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PUSHD_LIBS)
+
 $(BIN)/pushctl: $(PUSHCTL_SRCS:%.c=$(O)/%.o)
 	@mkdir -p $(BIN)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # --- tests -----------------------------------------------------------------
-tests: $(UNIT_BINS) $(KSFT_BINS)
+tests: $(UNIT_BINS) $(KSFT_BINS) $(if $(PUSHD_SRCS),$(O)/san/bin/pushd)
 
 # The test's .d file adds its headers to $^: only sources and objects go to cc
 # (a header that moved would otherwise be passed, and not found).

@@ -6,7 +6,8 @@ clients, and the answers cost no ioctl each.  Every long-poll answer
 carries the device's epoch; a FIFO has none (PUSH_IOC_INFO fails with
 ENOTTY), and pushd used to ask again for every answer (0.87 failed ioctls
 per delivery in hostprof's profile).  With strace attached while 20
-long-polls are answered: at most one ioctl.  Host only: needs
+long-polls are answered: at most one ioctl.  pushd runs under ASan and
+UBSan (build/san/bin/pushd) where make built it.  Host only: needs
 build/bin/pushd and strace (skips without)."""
 
 import http.client
@@ -22,7 +23,11 @@ import tempfile
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PUSHD = os.path.join(TOP, "build", "bin", "pushd")
+# pushd under ASan/UBSan (make builds it with the tests), else the plain one
+PUSHD = os.environ.get("PUSHD") or next(
+    (p for p in (os.path.join(TOP, "build", "san", "bin", "pushd"),
+                 os.path.join(TOP, "build", "bin", "pushd")) if os.access(p, os.X_OK)),
+    os.path.join(TOP, "build", "bin", "pushd"))
 HDR = struct.Struct("<QQIIHBBI")  # struct push_record (docs/ABI.txt)
 N = 20
 n_tap = failed = 0
@@ -75,9 +80,12 @@ def main():
     wfd = os.open(fifo, os.O_RDWR)	# a writer that stays: EOF would be a vanished device
     port = free_port()
     log = open(os.path.join(d, "pushd.log"), "wb")
+    san = os.path.join(d, "san")
+    env = dict(os.environ, ASAN_OPTIONS="log_path=%s:abort_on_error=0" % san,
+               UBSAN_OPTIONS="log_path=%s:print_stacktrace=1" % san)
     pd = subprocess.Popen([PUSHD, "--device", fifo, "--reader", "read",
                            "--listen", "127.0.0.1:%d" % port, "--heartbeat", "600"],
-                          stdout=log, stderr=subprocess.STDOUT)
+                          stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         up = False
         for _ in range(100):
@@ -114,7 +122,11 @@ def main():
         tap(calls <= 1, "%d ioctl for %d answers: the missing epoch is asked for once" % (calls, N),
             text)
         pd.send_signal(signal.SIGTERM)
-        tap(pd.wait(20) == 0, "pushd exits 0 on SIGTERM")
+        rc = pd.wait(20)
+        reports = "".join(open(os.path.join(d, f), errors="replace").read()
+                          for f in sorted(os.listdir(d)) if f.startswith("san."))
+        tap(rc == 0, "pushd exits 0 on SIGTERM (%s)" % os.path.relpath(PUSHD, TOP), rc)
+        tap(not reports, "no AddressSanitizer or UBSan report", reports)
     finally:
         if pd.poll() is None:
             pd.kill()

@@ -5,6 +5,7 @@
  * WebSocket text frame header; for messages also the raw SSE event of
  * ?format=raw.  json.c, sse.c and ws.c do the encoding.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,15 @@ struct item *item_gap(uint64_t first_id, uint64_t next_id, uint64_t lost)
 static __thread char *item_scratch;
 static __thread size_t item_scratch_len;
 
+/* Frees a thread's buffer when the thread ends (the hub's, at SIGTERM). */
+static pthread_key_t item_scratch_key;
+static pthread_once_t item_scratch_once = PTHREAD_ONCE_INIT;
+
+static void item_scratch_key_make(void)
+{
+	pthread_key_create(&item_scratch_key, free);
+}
+
 static char *item_scratch_get(size_t need)
 {
 	if (need > item_scratch_len) {
@@ -78,6 +88,8 @@ static char *item_scratch_get(size_t need)
 
 		if (!b)
 			return NULL;
+		pthread_once(&item_scratch_once, item_scratch_key_make);
+		pthread_setspecific(item_scratch_key, b);
 		item_scratch = b;
 		item_scratch_len = need;
 	}
