@@ -6,10 +6,18 @@ clients, and the answers cost no ioctl each.  Every long-poll answer
 carries the device's epoch; a FIFO has none (PUSH_IOC_INFO fails with
 ENOTTY), and pushd used to ask again for every answer (0.87 failed ioctls
 per delivery in hostprof's profile).  With strace attached while 20
-long-polls are answered: at most one ioctl.  pushd runs under ASan and
-UBSan (build/san/bin/pushd) where make built it.  Host only: needs
-build/bin/pushd and strace (skips without)."""
+long-polls are answered: at most one ioctl.
 
+A keep-alive client's long-polls share one hang-up watch: pushd added its
+socket to the hub's epoll set for every wait and deleted it after, two
+epoll_ctl()s per delivery; 20 waits on one connection now add it once.
+The watch still catches a client that leaves while its second wait is
+pending, and it steps aside when the same connection turns into an SSE
+stream or a WebSocket (both put the socket in the same epoll set).
+pushd runs under ASan and UBSan (build/san/bin/pushd) where make built it.
+Host only: needs build/bin/pushd and strace (skips without)."""
+
+import base64
 import http.client
 import json
 import os
@@ -57,6 +65,152 @@ def get(port, path, timeout=10):
     body = r.read()
     c.close()
     return r.status, body
+
+
+def stats(port):
+    return json.loads(get(port, "/stats")[1])
+
+
+def wait_for(cond, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+class Raw:
+    """One keep-alive connection, requests written and answers read by hand."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.host = "127.0.0.1:%d" % port
+        self.buf = b""
+
+    def send(self, path, headers=""):
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, self.host, headers))
+                       .encode())
+
+    def fill(self):
+        b = self.s.recv(65536)
+        if not b:
+            raise EOFError("connection closed")
+        self.buf += b
+
+    def until(self, sep):
+        while sep not in self.buf:
+            self.fill()
+        i = self.buf.index(sep) + len(sep)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def take(self, n):
+        while len(self.buf) < n:
+            self.fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def has(self, needle, timeout=5):
+        """Reads until @needle has come, the connection ends or @timeout."""
+        end = time.monotonic() + timeout
+        try:
+            while needle not in self.buf and time.monotonic() < end:
+                self.fill()
+        except (EOFError, OSError):
+            pass
+        return needle in self.buf
+
+    def answer(self):
+        head = self.until(b"\r\n\r\n").decode()
+        n = 0
+        for ln in head.split("\r\n")[1:]:
+            k, _, v = ln.partition(":")
+            if k.strip().lower() == "content-length":
+                n = int(v)
+        return head.split(" ")[1], self.take(n)
+
+    def close(self):
+        self.s.close()
+
+
+def long_poll_on(raw, wfd, rid, chan):
+    """A long-poll that waits, then gets record @rid."""
+    raw.send("/sub/%s?since=%d" % (chan, rid - 1))
+    time.sleep(0.15)
+    os.write(wfd, record(rid, chan.encode(), b"m%d" % rid))
+    status, body = raw.answer()
+    return [m["id"] for m in json.loads(body)["messages"]] if status == "200" else [status]
+
+
+def watch_checks(port, pid, wfd, d):
+    rid = N
+    # 20 waits on one connection: its socket goes into the hub's epoll set once
+    out = os.path.join(d, "epoll.txt")
+    st = subprocess.Popen(["strace", "-f", "-o", out, "-e", "trace=epoll_ctl", "-p", str(pid)],
+                          stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    raw = Raw(port)
+    got = []
+    for _ in range(N):
+        rid += 1
+        got += long_poll_on(raw, wfd, rid, "kw")
+    time.sleep(0.3)
+    st.send_signal(signal.SIGINT)
+    st.wait(20)
+    tap(got == list(range(N + 1, rid + 1)), "%d waiting long-polls on one connection answered" % N,
+        got)
+    lines = open(out).read().splitlines()
+    adds = [ln for ln in lines if "EPOLL_CTL_ADD" in ln and "EPOLLRDHUP" in ln]
+    dels = [ln for ln in lines if "EPOLL_CTL_DEL" in ln]
+    tap(len(adds) == 1, "%d hang-up watches added for %d waits on one connection (one)" %
+        (len(adds), N), "\n".join(lines))
+    tap(len(dels) <= N, "%d epoll_ctl DEL for %d waits (libmicrohttpd's own at most)" %
+        (len(dels), N), "\n".join(lines))
+
+    # the client leaves during its next wait: freed at once, not after --poll-timeout
+    gone = stats(port)["peer_gone"]
+    raw.send("/sub/kw?since=%d" % rid)
+    ok = wait_for(lambda: stats(port)["transports"]["longpoll"]["connections"] == 1, 5)
+    raw.close()
+    left = wait_for(lambda: stats(port)["transports"]["longpoll"]["connections"] == 0, 5)
+    tap(ok and left and stats(port)["peer_gone"] == gone + 1,
+        "a client that leaves during its second wait is unsubscribed at once", stats(port))
+
+    # long-poll, then an SSE stream on the same connection
+    raw = Raw(port)
+    rid += 1
+    first = long_poll_on(raw, wfd, rid, "ks")
+    raw.send("/sub/ks?since=%d" % rid, "Accept: text/event-stream\r\n")
+    head = raw.until(b"\r\n\r\n").decode()
+    ok = wait_for(lambda: stats(port)["transports"]["sse"]["connections"] == 1, 5)
+    rid += 1
+    os.write(wfd, record(rid, b"ks", b"m%d" % rid))
+    tap(first == [rid - 1] and head.startswith("HTTP/1.1 200") and ok and raw.has(b"m%d" % rid),
+        "long-poll then SSE on one connection: the stream gets the next message",
+        (first, head, raw.buf))
+    raw.close()
+    tap(wait_for(lambda: stats(port)["transports"]["sse"]["connections"] == 0, 5),
+        "and its hang-up is seen at once (the SSE watch took the socket)", stats(port))
+
+    # long-poll, then a WebSocket on the same connection
+    raw = Raw(port)
+    rid += 1
+    first = long_poll_on(raw, wfd, rid, "kx")
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.send("/sub/kx?since=%d" % rid, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % key)
+    head = raw.until(b"\r\n\r\n").decode()
+    ok = wait_for(lambda: stats(port)["transports"]["websocket"]["connections"] == 1, 5)
+    rid += 1
+    os.write(wfd, record(rid, b"kx", b"m%d" % rid))
+    tap(first == [rid - 1] and head.startswith("HTTP/1.1 101") and ok and raw.has(b"m%d" % rid),
+        "long-poll then WebSocket on one connection: the socket gets the next message",
+        (first, head, raw.buf))
+    raw.close()
+    tap(wait_for(lambda: stats(port)["transports"]["websocket"]["connections"] == 0, 5),
+        "and its hang-up is seen at once", stats(port))
+    return rid
 
 
 def free_port():
@@ -121,6 +275,14 @@ def main():
                 calls = int(f[3])
         tap(calls <= 1, "%d ioctl for %d answers: the missing epoch is asked for once" % (calls, N),
             text)
+        rid = watch_checks(port, pd.pid, wfd, d) + 1
+        # SIGTERM with a keep-alive connection's second long-poll waiting:
+        # its watch too is freed (the sanitizer's leak check below)
+        raw = Raw(port)
+        first = long_poll_on(raw, wfd, rid, "kt")
+        raw.send("/sub/kt?since=%d" % rid)
+        waiting = wait_for(lambda: stats(port)["transports"]["longpoll"]["connections"] == 1, 5)
+        tap(first == [rid] and waiting, "a second long-poll waits at SIGTERM", stats(port))
         pd.send_signal(signal.SIGTERM)
         rc = pd.wait(20)
         reports = "".join(open(os.path.join(d, f), errors="replace").read()

@@ -283,6 +283,7 @@ static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 		deadline_start(conn, socket_context);
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		deadline_closed(socket_context);
+		longpoll_conn_closed(http_conn_fd(conn));
 		probe_untag_conn(http_conn_fd(conn), 0);
 	}
 }

@@ -22,11 +22,30 @@
 
 struct lp_client {
 	struct client c;
-	struct hup_watch hup;
 	struct http_ctx ctx;
 	struct MHD_Connection *conn;
 	uint64_t deadline;	/* monotonic seconds */
 };
+
+/*
+ * One hang-up watch per connection, not per request: a keep-alive client
+ * long-polls again and again on one socket, and adding its fd to the hub's
+ * epoll set for each wait and deleting it after was two epoll_ctl()s per
+ * delivery.  So the first wait adds it, edge-triggered, and it stays until
+ * MHD closes the connection (longpoll_conn_closed()) or another transport
+ * takes the socket (longpoll_conn_release()).  A hang-up while no request
+ * waits is remembered, and the next one ends at once.  The table by fd is
+ * only touched on MHD's thread; a watch is freed under the hub lock, which
+ * the hub holds while it handles the events of one epoll_wait().
+ */
+struct lp_watch {
+	struct hub_watch w;
+	struct client *c;	/* the waiting request's, or NULL */
+	bool hup;		/* the peer has hung up */
+};
+
+static struct lp_watch **lp_watches;	/* by fd */
+static size_t lp_nwatches;
 
 static uint64_t lp_now(void)
 {
@@ -69,8 +88,84 @@ void longpoll_hup_event(struct hub_watch *w, uint32_t events)
 	c->t->deliver(c);	/* resumes the connection, which then ends unanswered */
 }
 
+static void lp_watch_event(struct hub_watch *w, uint32_t events)
+{
+	struct lp_watch *lw = (struct lp_watch *)w;
+	struct client *c = lw->c;
+
+	if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	lw->hup = true;
+	if (!c)
+		return;	/* between requests: MHD sees the end itself, or the next wait does */
+	lw->c = NULL;
+	stat_add(&pushd_stats.peer_gone, 1);
+	/* as longpoll_hup_event() */
+	hub_peer_gone(c);
+	c->t->deliver(c);
+}
+
+/* The watch of @fd's connection, made and added if need be (lock held). */
+static struct lp_watch *lp_watch_get(int fd)
+{
+	struct lp_watch *lw;
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= lp_nwatches) {
+		size_t n = lp_nwatches ? lp_nwatches : 256;
+		struct lp_watch **t;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		t = realloc(lp_watches, n * sizeof(*t));
+		if (!t)
+			return NULL;
+		memset(t + lp_nwatches, 0, (n - lp_nwatches) * sizeof(*t));
+		lp_watches = t;
+		lp_nwatches = n;
+	}
+	lw = lp_watches[fd];
+	if (lw)
+		return lw;
+	lw = calloc(1, sizeof(*lw));
+	if (!lw)
+		return NULL;
+	lw->w.fd = fd;
+	lw->w.events = EPOLLRDHUP | EPOLLET;
+	lw->w.cb = lp_watch_event;
+	if (hub_watch_add(&lw->w)) {
+		free(lw);
+		return NULL;
+	}
+	lp_watches[fd] = lw;
+	return lw;
+}
+
+void longpoll_conn_release(int fd)
+{
+	struct lp_watch *lw;
+
+	if (fd < 0 || (size_t)fd >= lp_nwatches || !(lw = lp_watches[fd]))
+		return;
+	hub_watch_del(&lw->w);
+	lp_watches[fd] = NULL;
+	free(lw);
+}
+
+void longpoll_conn_closed(int fd)
+{
+	if (fd < 0 || (size_t)fd >= lp_nwatches || !lp_watches[fd])
+		return;	/* most connections: no lock taken */
+	hub_lock();
+	longpoll_conn_release(fd);
+	hub_unlock();
+}
+
 void longpoll_hup_start(struct hup_watch *hw, struct client *c)
 {
+	/* one watch per socket in an epoll set: long-poll's goes first */
+	longpoll_conn_release(c->fd);
 	hw->c = c;
 	hw->w.fd = c->fd;
 	hw->w.events = EPOLLRDHUP;
@@ -176,9 +271,12 @@ static enum MHD_Result lp_again(struct http_ctx *ctx, struct MHD_Connection *con
 static void lp_done(struct http_ctx *ctx)
 {
 	struct lp_client *lp = (struct lp_client *)((char *)ctx - offsetof(struct lp_client, ctx));
+	int fd = lp->c.fd;
 
 	hub_lock();
-	longpoll_hup_stop(&lp->hup);
+	/* by the table: the watch goes when the connection does */
+	if (fd >= 0 && (size_t)fd < lp_nwatches && lp_watches[fd] && lp_watches[fd]->c == &lp->c)
+		lp_watches[fd]->c = NULL;
 	hub_unsubscribe(&lp->c);
 	hub_unlock();
 	free(lp);
@@ -187,6 +285,7 @@ static void lp_done(struct http_ctx *ctx)
 static int lp_open(struct MHD_Connection *conn, const struct sub_request *req, void **con_cls)
 {
 	struct lp_client *lp = calloc(1, sizeof(*lp));
+	struct lp_watch *lw;
 	int err;
 
 	if (!lp)
@@ -209,7 +308,16 @@ static int lp_open(struct MHD_Connection *conn, const struct sub_request *req, v
 		hub_unlock();
 		return lp_answer(lp);
 	}
-	longpoll_hup_start(&lp->hup, &lp->c);
+	lw = lp_watch_get(lp->c.fd);
+	if (lw && lw->hup) {
+		/* hung up after its request, before this wait: as if while waiting */
+		stat_add(&pushd_stats.peer_gone, 1);
+		hub_peer_gone(&lp->c);
+		hub_unlock();
+		return MHD_NO;
+	}
+	if (lw)
+		lw->c = &lp->c;
 	longpoll_wait(&lp->c, conn);
 	hub_unlock();
 	return MHD_YES;

@@ -49,6 +49,15 @@ void longpoll_hup_event(struct hub_watch *w, uint32_t events);
 /* Stops watching (lock held); before the client is freed. */
 void longpoll_hup_stop(struct hup_watch *hw);
 
+/*
+ * Long-poll keeps one hang-up watch per connection across its requests.
+ * longpoll_conn_release(): another transport takes @fd's socket into the
+ * hub's epoll set (lock held); longpoll_conn_closed(): MHD is about to
+ * close @fd (MHD's thread, lock not held).
+ */
+void longpoll_conn_release(int fd);
+void longpoll_conn_closed(int fd);
+
 /* Answers a subscribe that failed with -errno (-ESHUTDOWN: closes the connection). */
 int longpoll_open_error(struct MHD_Connection *conn, int err);
 

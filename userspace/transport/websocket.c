@@ -532,6 +532,7 @@ void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 		return;
 	}
 	hub_lock();
+	longpoll_conn_release(wc->w.fd);	/* after long-polls on this connection */
 	if (hub_watch_add(&wc->w) == 0)
 		wc->watched = true;
 	else
