@@ -143,6 +143,28 @@ def long_poll_on(raw, wfd, rid, chan):
     return [m["id"] for m in json.loads(body)["messages"]] if status == "200" else [status]
 
 
+def turn_into(port, wfd, rid, chan, transport, headers, status):
+    """A long-poll, then a @transport request on the same connection: it gets
+    the next message, and its hang-up is seen at once (its own watch took
+    the socket from long-poll's).  Returns the last id written."""
+    raw = Raw(port)
+    rid += 1
+    first = long_poll_on(raw, wfd, rid, chan)
+    raw.send("/sub/%s?since=%d" % (chan, rid), headers)
+    head = raw.until(b"\r\n\r\n").decode()
+    conns = lambda: stats(port)["transports"][transport]["connections"]  # noqa: E731
+    ok = wait_for(lambda: conns() == 1, 5)
+    rid += 1
+    os.write(wfd, record(rid, chan.encode(), b"m%d" % rid))
+    tap(first == [rid - 1] and head.startswith("HTTP/1.1 " + status) and ok and
+        raw.has(b"m%d" % rid),
+        "long-poll then %s on one connection: it gets the next message" % transport,
+        (first, head, raw.buf))
+    raw.close()
+    tap(wait_for(lambda: conns() == 0, 5), "and its hang-up is seen at once", stats(port))
+    return rid
+
+
 def watch_checks(port, pid, wfd, d):
     rid = N
     # 20 waits on one connection: its socket goes into the hub's epoll set once
@@ -177,39 +199,12 @@ def watch_checks(port, pid, wfd, d):
     tap(ok and left and stats(port)["peer_gone"] == gone + 1,
         "a client that leaves during its second wait is unsubscribed at once", stats(port))
 
-    # long-poll, then an SSE stream on the same connection
-    raw = Raw(port)
-    rid += 1
-    first = long_poll_on(raw, wfd, rid, "ks")
-    raw.send("/sub/ks?since=%d" % rid, "Accept: text/event-stream\r\n")
-    head = raw.until(b"\r\n\r\n").decode()
-    ok = wait_for(lambda: stats(port)["transports"]["sse"]["connections"] == 1, 5)
-    rid += 1
-    os.write(wfd, record(rid, b"ks", b"m%d" % rid))
-    tap(first == [rid - 1] and head.startswith("HTTP/1.1 200") and ok and raw.has(b"m%d" % rid),
-        "long-poll then SSE on one connection: the stream gets the next message",
-        (first, head, raw.buf))
-    raw.close()
-    tap(wait_for(lambda: stats(port)["transports"]["sse"]["connections"] == 0, 5),
-        "and its hang-up is seen at once (the SSE watch took the socket)", stats(port))
-
-    # long-poll, then a WebSocket on the same connection
-    raw = Raw(port)
-    rid += 1
-    first = long_poll_on(raw, wfd, rid, "kx")
+    # long-poll, then an SSE stream, then a WebSocket, each on a connection of its own
+    rid = turn_into(port, wfd, rid, "ks", "sse", "Accept: text/event-stream\r\n", "200")
     key = base64.b64encode(os.urandom(16)).decode()
-    raw.send("/sub/kx?since=%d" % rid, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % key)
-    head = raw.until(b"\r\n\r\n").decode()
-    ok = wait_for(lambda: stats(port)["transports"]["websocket"]["connections"] == 1, 5)
-    rid += 1
-    os.write(wfd, record(rid, b"kx", b"m%d" % rid))
-    tap(first == [rid - 1] and head.startswith("HTTP/1.1 101") and ok and raw.has(b"m%d" % rid),
-        "long-poll then WebSocket on one connection: the socket gets the next message",
-        (first, head, raw.buf))
-    raw.close()
-    tap(wait_for(lambda: stats(port)["transports"]["websocket"]["connections"] == 0, 5),
-        "and its hang-up is seen at once", stats(port))
+    rid = turn_into(port, wfd, rid, "kx", "websocket",
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                    "Sec-WebSocket-Version: 13\r\n" % key, "101")
     return rid
 
 
