@@ -270,16 +270,7 @@ static void sse_send(struct sse_client *s)
 			struct iovec piece[4];
 			int np = sse_chunk(client_at(c, i), raw, sz[i], piece);
 
-			for (int j = 0; j < np; j++) {
-				if (skip >= piece[j].iov_len) {
-					skip -= piece[j].iov_len;
-					continue;
-				}
-				iov[k++] = (struct iovec){ (char *)piece[j].iov_base + skip,
-							   piece[j].iov_len - skip };
-				total += piece[j].iov_len - skip;
-				skip = 0;
-			}
+			k = iov_append(iov, k, piece, np, &skip, &total);
 		}
 		mh.msg_iovlen = (size_t)k;
 		ssize_t sent = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -21,6 +21,17 @@ extern const struct push_transport transport_longpoll;
 /* The transport of a /sub request: the first whose detect() takes it (long-poll takes any). */
 const struct push_transport *transport_detect(struct MHD_Connection *conn);
 
+struct iovec;
+
+/*
+ * A queue's next bytes for one sendmsg() (SSE and WebSocket, written by the
+ * hub): appends @piece[0..np) to @iov from index @k, leaving out the first
+ * *@skip bytes (what an earlier partial write sent), adding to *@total;
+ * returns the new count.  Empty pieces are left out.
+ */
+int iov_append(struct iovec *iov, int k, const struct iovec *piece, int np, size_t *skip,
+	       size_t *total);
+
 /* Pieces long-poll and SSE share (longpoll.c). */
 
 /* Suspends @conn until hub delivers to @c (lock held). */

@@ -239,23 +239,8 @@ static void ws_deliver(struct client *c)
 			size_t hl, jl;
 
 			ws_wire(wc, client_at(c, i), &h, &hl, &j, &jl);
-
-			/* the head may be partly sent already */
-			if (skip) {
-				size_t sh = skip < hl ? skip : hl;
-
-				h += sh;
-				hl -= sh;
-				skip -= sh;
-				j += skip;
-				jl -= skip;
-				skip = 0;
-			}
-			if (hl)
-				iov[k++] = (struct iovec){ (void *)h, hl };
-			if (jl)
-				iov[k++] = (struct iovec){ (void *)j, jl };
-			total += hl + jl;
+			k = iov_append(iov, k, (struct iovec[]){ { (void *)h, hl }, { (void *)j, jl } },
+				       2, &skip, &total);
 		}
 		mh.msg_iovlen = (size_t)k;
 		ssize_t sent = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
