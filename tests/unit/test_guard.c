@@ -6,6 +6,7 @@
  * for POST /pub (Origin, Sec-Fetch-Site); the client address behind a
  * --trusted-proxy.  TAP output; exit 1 on any failure.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "server/guard.h"
@@ -73,6 +74,18 @@ static void test_host(void)
 	CHECK(!guard_host_ok(&cfg, "127.0.0.1:8080"), "127.0.0.1 on [::1] refused");
 	reset("10.1.2.3:80");
 	CHECK(!guard_host_ok(&cfg, "localhost"), "localhost refused when not listening on loopback");
+
+	/* --pub-listen: its address is this server too, nothing more */
+	config_parse_addr("10.9.8.7:8081", &cfg.pub_listen, &cfg.pub_listen_len);
+	CHECK(guard_host_ok(&cfg, "10.9.8.7:8081"), "the --pub-listen address");
+	CHECK(guard_host_ok(&cfg, "10.1.2.3"), "and still the --listen address");
+	CHECK(!guard_host_ok(&cfg, "10.9.8.6:8081"), "another address refused beside --pub-listen");
+	CHECK(!guard_host_ok(&cfg, "localhost"), "localhost refused: neither listens on loopback");
+	CHECK(!guard_host_ok(&cfg, "rebind.evil.example"), "names refused beside --pub-listen");
+	config_parse_addr("127.0.0.1:8081", &cfg.pub_listen, &cfg.pub_listen_len);
+	CHECK(guard_host_ok(&cfg, "localhost:8081"), "localhost: --pub-listen on loopback");
+	CHECK(config_parse_addr("nowhere", &cfg.pub_listen, &cfg.pub_listen_len) == -EINVAL &&
+	      guard_host_ok(&cfg, "127.0.0.1:8081"), "a bad --pub-listen leaves the old one");
 }
 
 static void test_origin(void)

@@ -35,6 +35,11 @@ void config_defaults(struct pushd_config *cfg)
 
 int config_parse_listen(struct pushd_config *cfg, const char *s)
 {
+	return config_parse_addr(s, &cfg->listen, &cfg->listen_len);
+}
+
+int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
 	char host[64];
 	const char *colon = strrchr(s, ':');
 	const char *h = s;
@@ -58,19 +63,23 @@ int config_parse_listen(struct pushd_config *cfg, const char *s)
 	if (errno || *end || end == colon + 1 || port > 65535)
 		return -EINVAL;
 
-	memset(&cfg->listen, 0, sizeof(cfg->listen));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&cfg->listen;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&cfg->listen;
+	struct sockaddr_storage a = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&a;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a;
+	socklen_t alen;
+
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)port);
-		cfg->listen_len = sizeof(*in4);
+		alen = sizeof(*in4);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
-		cfg->listen_len = sizeof(*in6);
+		alen = sizeof(*in6);
 	} else {
 		return -EINVAL;
 	}
+	*ss = a;
+	*len = alen;
 	return 0;
 }

@@ -28,6 +28,8 @@ enum pushd_sse_path {
 struct pushd_config {
 	struct sockaddr_storage listen;	/* --listen, default 127.0.0.1:8080 */
 	socklen_t listen_len;
+	struct sockaddr_storage pub_listen;	/* --pub-listen: publishing only */
+	socklen_t pub_listen_len;	/* 0 without --pub-listen */
 	const char *device;		/* --device, default /dev/push */
 	enum pushd_reader reader;	/* --reader, default read */
 	enum pushd_sse_path sse_path;	/* --sse-path, default hub (mhd under TLS) */
@@ -72,5 +74,8 @@ void config_defaults(struct pushd_config *cfg);
 
 /* Parses "ADDR:PORT" or "[ADDR6]:PORT" into @cfg->listen; returns 0 or -EINVAL. */
 int config_parse_listen(struct pushd_config *cfg, const char *s);
+
+/* The same into @ss and @len, left alone on -EINVAL. */
+int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

@@ -87,16 +87,16 @@ bool guard_addr_loopback(const struct in6_addr *a)
 	return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
 }
 
-/* The --listen address, v4-mapped for IPv4. */
-static void listen_addr(const struct pushd_config *cfg, struct in6_addr *out)
+/* A listening address (--listen, --pub-listen), v4-mapped for IPv4. */
+static void listen_addr(const struct sockaddr_storage *ss, struct in6_addr *out)
 {
-	if (cfg->listen.ss_family == AF_INET6) {
-		*out = ((const struct sockaddr_in6 *)&cfg->listen)->sin6_addr;
+	if (ss->ss_family == AF_INET6) {
+		*out = ((const struct sockaddr_in6 *)ss)->sin6_addr;
 		return;
 	}
 	memset(out, 0, sizeof(*out));
 	out->s6_addr[10] = out->s6_addr[11] = 0xff;
-	memcpy(&out->s6_addr[12], &((const struct sockaddr_in *)&cfg->listen)->sin_addr, 4);
+	memcpy(&out->s6_addr[12], &((const struct sockaddr_in *)ss)->sin_addr, 4);
 }
 
 static bool addr_any(const struct in6_addr *a)
@@ -121,10 +121,23 @@ static bool name_matches(const char *name, const char *pattern)
 	return !strcasecmp(name, pattern);
 }
 
+/* Does @name (a Host header's name) name the address @ss listens on? */
+static bool names_listen_addr(const char *name, const struct sockaddr_storage *ss)
+{
+	struct in6_addr a, l;
+
+	listen_addr(ss, &l);
+	if (guard_parse_addr(name, &a) == 0)
+		return addr_any(&l) || !memcmp(&a, &l, sizeof(a));
+	/* "localhost" and "*.localhost" never leave the machine (RFC 6761) */
+	if (name_matches(name, ".localhost"))
+		return addr_any(&l) || guard_addr_loopback(&l);
+	return false;
+}
+
 bool guard_host_ok(const struct pushd_config *cfg, const char *host)
 {
 	char name[GUARD_NAME_MAX];
-	struct in6_addr a, l;
 	unsigned int port;
 
 	if (!host)
@@ -134,13 +147,8 @@ bool guard_host_ok(const struct pushd_config *cfg, const char *host)
 	for (unsigned int i = 0; i < cfg->nallow_host; i++)
 		if (name_matches(name, cfg->allow_host[i]))
 			return true;
-	listen_addr(cfg, &l);
-	if (guard_parse_addr(name, &a) == 0)
-		return addr_any(&l) || !memcmp(&a, &l, sizeof(a));
-	/* "localhost" and "*.localhost" never leave the machine (RFC 6761) */
-	if (name_matches(name, ".localhost"))
-		return addr_any(&l) || guard_addr_loopback(&l);
-	return false;
+	return names_listen_addr(name, &cfg->listen) ||
+	       (cfg->pub_listen_len && names_listen_addr(name, &cfg->pub_listen));
 }
 
 bool guard_same_origin(const char *origin, const char *host)

@@ -17,7 +17,7 @@
 
 /*
  * True if @host (a Host header: name or IP literal, with or without a
- * port) names this server: the --listen address (any IP literal when it is
+ * port) names this server: the --listen or --pub-listen address (any IP literal when it is
  * 0.0.0.0 or ::), localhost (when listening on loopback or a wildcard), or
  * an --allow-host name (".example.com" also matches its subdomains, "*"
  * anything).  A request without Host (HTTP/1.0) passes.

@@ -43,6 +43,9 @@ extern const char www_index_html[];
 extern const size_t www_index_html_len;
 
 static struct MHD_Daemon *http_daemon;
+/* --pub-listen: its own daemon and thread; its handler's cls is non-NULL */
+static struct MHD_Daemon *pub_daemon;
+static int pub_only = 1;
 static struct http_ctx http_headers_only;	/* con_cls between the first and second call */
 
 /* --- /sub ---------------------------------------------------------------- */
@@ -191,7 +194,6 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 	char *body;
 	size_t len;
 
-	(void)cls;
 	if (*con_cls == &http_headers_only) {
 		/* second call: the request is complete, a response keeps the connection */
 		*con_cls = NULL;
@@ -220,6 +222,12 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, cons
 
 	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS))
 		return http_preflight(conn);
+	/* the publishing address: POST /pub/CH (above), its state and pushd's */
+	if (cls && strncmp(url, "/pub/", 5) && strcmp(url, "/stats") && strcmp(url, "/metrics") &&
+	    strcmp(url, "/healthz"))
+		return http_text(conn, MHD_HTTP_NOT_FOUND,
+				 "not found: this is pushd's --pub-listen address, for POST /pub/CHANNEL, "
+				 "/stats, /metrics and /healthz; subscribe on its --listen address");
 	if (!strncmp(url, "/sub/", 5)) {
 		/* shutting down: close, so that the client retries elsewhere or later */
 		if (hub_closing())
@@ -278,13 +286,15 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 			enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
 		deadline_start(conn, socket_context);
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		deadline_closed(socket_context);
-		longpoll_conn_closed(http_conn_fd(conn));
-		probe_untag_conn(http_conn_fd(conn), 0);
+		/* subscribers' state: the main daemon's thread only */
+		if (!cls) {
+			longpoll_conn_closed(http_conn_fd(conn));
+			probe_untag_conn(http_conn_fd(conn), 0);
+		}
 	}
 }
 
@@ -307,16 +317,19 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-int http_start(int pubfd, int infofd)
+/*
+ * One libmicrohttpd daemon: the main one (--listen, every route, @pub NULL)
+ * or the publishing one (--pub-listen, its own thread, @pub non-NULL).
+ */
+static struct MHD_Daemon *http_daemon_start(struct sockaddr_storage *addr, int fd, void *pub)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
 	struct MHD_OptionItem opts[16];
 	int n = 0;
 
-	publish_init(pubfd, infofd);
-	hub_on_tick(deadline_sweep);
-	if (pushd_cfg.listen.ss_family == AF_INET6)
+	if (!pub)
+		flags |= MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
+	if (addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (pushd_cfg.cert_pem)
 		flags |= MHD_USE_TLS;
@@ -325,10 +338,10 @@ int http_start(int pubfd, int infofd)
 
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL);
-	if (pushd_cfg.listen_fd >= 0)	/* socket activation: systemd's socket */
-		OPT(MHD_OPTION_LISTEN_SOCKET, pushd_cfg.listen_fd, NULL);
+	if (fd >= 0)	/* socket activation: systemd's socket */
+		OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
 	else
-		OPT(MHD_OPTION_SOCK_ADDR, 0, &pushd_cfg.listen);
+		OPT(MHD_OPTION_SOCK_ADDR, 0, addr);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pushd_cfg.conn_memory, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_INCREMENT, 512, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, pushd_cfg.max_conns, NULL);
@@ -338,7 +351,7 @@ int http_start(int pubfd, int infofd)
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL);
-	OPT(MHD_OPTION_NOTIFY_CONNECTION, http_notify, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, http_notify, pub);
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL);
 	if (pushd_cfg.cert_pem) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, pushd_cfg.cert_pem);
@@ -347,25 +360,51 @@ int http_start(int pubfd, int infofd)
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, NULL,
-				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	return http_daemon ? 0 : -EADDRNOTAVAIL;
+	return MHD_start_daemon(flags, 0, NULL, NULL, http_handler, pub,
+				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
-void http_quiesce(void)
+int http_start(int pubfd, int infofd)
+{
+	publish_init(pubfd, infofd);
+	hub_on_tick(deadline_sweep);
+	http_daemon = http_daemon_start(&pushd_cfg.listen, pushd_cfg.listen_fd, NULL);
+	if (!http_daemon)
+		return -EADDRNOTAVAIL;
+	if (pushd_cfg.pub_listen_len) {
+		pub_daemon = http_daemon_start(&pushd_cfg.pub_listen, -1, &pub_only);
+		if (!pub_daemon) {
+			http_stop();
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+static void http_quiesce_one(struct MHD_Daemon *d)
 {
 	MHD_socket fd;
 
-	if (!http_daemon)
+	if (!d)
 		return;
 	/* new connections are refused from now on; open ones go on */
-	fd = MHD_quiesce_daemon(http_daemon);
+	fd = MHD_quiesce_daemon(d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 }
 
+void http_quiesce(void)
+{
+	http_quiesce_one(http_daemon);
+	http_quiesce_one(pub_daemon);
+}
+
 void http_stop(void)
 {
+	if (pub_daemon) {
+		MHD_stop_daemon(pub_daemon);
+		pub_daemon = NULL;
+	}
 	if (http_daemon) {
 		MHD_stop_daemon(http_daemon);
 		http_daemon = NULL;

@@ -37,6 +37,9 @@ static const char usage[] =
 "Serve the messages of /dev/push to web clients (long-poll, SSE, WebSocket).\n"
 "\n"
 "  --listen ADDR:PORT     address to listen on (127.0.0.1:8080; [::1]:8080 for IPv6)\n"
+"  --pub-listen ADDR:PORT a second address, for publishing only (POST /pub/CH,\n"
+"                         /stats, /metrics, /healthz), on a thread of its own:\n"
+"                         POSTs there never wait behind deliveries\n"
 "  --device PATH          the push device (/dev/push)\n"
 "  --reader MODE          how the device is read: mmap (its read-only mapping:\n"
 "                         no copy, no system call per batch), read (read()\n"
@@ -89,7 +92,7 @@ static const char usage[] =
 "  echo '@chat hello' > /dev/push\n";
 
 enum {
-	OPT_LISTEN = 256, OPT_DEVICE, OPT_READER, OPT_SSE_PATH, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
+	OPT_LISTEN = 256, OPT_PUB_LISTEN, OPT_DEVICE, OPT_READER, OPT_SSE_PATH, OPT_TOKEN, OPT_ORIGIN, OPT_CERT, OPT_KEY, OPT_USER,
 	OPT_HEARTBEAT, OPT_POLL_TIMEOUT, OPT_MAX_QUEUE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
 	OPT_CONN_MEMORY, OPT_MAX_CHANNELS, OPT_HEADER_TIMEOUT, OPT_PING_MISSES, OPT_CLOSE_TIMEOUT, OPT_REPLAY_CACHE,
 	OPT_ALLOW_HOST, OPT_TRUSTED_PROXY, OPT_PRIVATE, OPT_JWT_SECRET, OPT_JWT_KEY, OPT_JWT_ISSUER, OPT_JWT_AUDIENCE, OPT_JWT_REQUIRE_EXP,
@@ -98,6 +101,7 @@ enum {
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "pub-listen", required_argument, NULL, OPT_PUB_LISTEN },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "reader", required_argument, NULL, OPT_READER },
 	{ "sse-path", required_argument, NULL, OPT_SSE_PATH },
@@ -321,6 +325,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_PUB_LISTEN:
+			if (config_parse_addr(optarg, &cfg->pub_listen, &cfg->pub_listen_len)) {
+				fprintf(stderr, "pushd: --pub-listen: expected ADDR:PORT, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_DEVICE:
 			cfg->device = optarg;
 			break;
@@ -521,7 +532,8 @@ int main(int argc, char **argv)
 	}
 	err = http_start(pubfd, histfd);
 	if (err) {
-		fprintf(stderr, "pushd: cannot listen (address in use, or bad TLS files?)\n");
+		fprintf(stderr, "pushd: cannot listen%s (address in use, or bad TLS files?)\n",
+			err == -EADDRINUSE ? " on --pub-listen" : "");
 		return 1;
 	}
 	if (cfg->user && drop_privileges(cfg->user)) {
