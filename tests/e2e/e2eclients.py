@@ -250,6 +250,31 @@ def http_json(port, method, path, headers=None, body=b"", timeout=10.0):
         return st, h, data
 
 
+class LongPoll:
+    """One long-poll GET in a thread of its own: result() waits for its
+    (status, headers, JSON body), an exception as (0, {}, repr), and
+    seconds is how long the request took."""
+
+    def __init__(self, port, path, headers=None, timeout=40.0):
+        self.r = None
+        self.seconds = None
+        self.args = (port, "GET", path, headers, b"", timeout)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        t0 = time.monotonic()
+        try:
+            self.r = http_json(*self.args)
+        except Exception as e:  # noqa: BLE001 - the caller reports it
+            self.r = (0, {}, repr(e))
+        self.seconds = time.monotonic() - t0
+
+    def result(self, wait=45.0):
+        self.thread.join(wait)
+        return self.r or (0, {}, "no answer in %.0f s" % wait)
+
+
 # --- SSE -----------------------------------------------------------------
 
 class SseParser:

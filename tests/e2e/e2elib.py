@@ -279,6 +279,15 @@ class Pushd:
             return {}
         return json.loads(body).get("subscribers", {})
 
+    def subscribe_each(self, channel, timeout=40.0):
+        """One subscriber of each transport on channel, counted by pushd:
+        (SseClient, RawWs, LongPoll)."""
+        sse = SseClient(self.port, "/sub/" + channel)
+        ws = RawWs(self.port, "/sub/" + channel)
+        lp = LongPoll(self.port, "/sub/" + channel, timeout=timeout)
+        self.wait_subscribers(channel, {"longpoll": 1, "sse": 1, "websocket": 1})
+        return sse, ws, lp
+
     def wait_subscribers(self, channel, want, timeout=30.0):
         """Wait until GET /pub/CHANNEL counts at least want[transport] of each."""
         deadline = time.monotonic() + timeout

@@ -135,28 +135,19 @@ def main(tap):
     pub_sse = E.SseClient(pd.port, "/sub/" + pub_ch)
     pd.wait_subscribers(a, {"sse": 2, "websocket": 1})
     pd.wait_subscribers(pub_ch, {"sse": 1})
-    lp = {}
-
-    import threading
-
-    def longpoll():
-        lp["r"] = E.http_json(pd.port, "GET", "/sub/" + a, {"Cookie": "x=1; push_token=" + good},
-                              timeout=30)
-    t = threading.Thread(target=longpoll)
-    t.start()
+    lp = E.LongPoll(pd.port, "/sub/" + a, {"Cookie": "x=1; push_token=" + good}, timeout=30)
     pd.wait_subscribers(a, {"longpoll": 1})
     dev = E.Device()
     dev.publish(a, "secret-message")
     dev.publish(pub_ch, "public-message")
-    t.join(30)
+    st, _, body = lp.result(30)
     ev = sse.next_event(15)
     tap.ok(ev and "secret-message" in ev.get("data", ""), "Bearer (SSE) gets the message", ev)
     m = ws.recv_json(15)
     tap.ok(m and m.get("data") == "secret-message", "?token= (WebSocket) gets the message", m)
-    st, _, body = lp.get("r", (0, {}, None))
     tap.ok(st == 200 and isinstance(body, dict) and
            [x.get("data") for x in body.get("messages", [])] == ["secret-message"],
-           "cookie push_token (long-poll) gets the message", lp.get("r"))
+           "cookie push_token (long-poll) gets the message", (st, body))
     ev = es.next_event(15)
     tap.ok(ev and "secret-message" in ev.get("data", ""), "ES256 token (openssl) gets the message", ev)
     ev = pub_sse.next_event(15)

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib as E  # noqa: E402
@@ -52,19 +51,7 @@ def main(tap):
     pd = E.Pushd("--heartbeat", "30", "--poll-timeout", "30")
     ch = E.unique_channel("pub")
 
-    sse = E.SseClient(pd.port, "/sub/" + ch)
-    ws = E.RawWs(pd.port, "/sub/" + ch)
-    lp_result = {}
-
-    def longpoll():
-        try:
-            lp_result["r"] = E.http_json(pd.port, "GET", "/sub/" + ch, timeout=40)
-        except Exception as e:  # noqa: BLE001 - reported below
-            lp_result["r"] = (0, {}, repr(e))
-
-    t = threading.Thread(target=longpoll)
-    t.start()
-    pd.wait_subscribers(ch, {"longpoll": 1, "sse": 1, "websocket": 1})
+    sse, ws, lp_poll = pd.subscribe_each(ch)
 
     stats = pd.stats()
     path, conns = E.find_transport_counts(stats)
@@ -93,8 +80,7 @@ def main(tap):
     m = ws.recv_json(20)
     tap.ok(m is not None and m.get("id") == pid and m.get("data") == "posted \u2713",
            "WebSocket subscriber got the POSTed message", m)
-    t.join(45)
-    st, _, lp = lp_result.get("r", (0, {}, None))
+    st, _, lp = lp_poll.result()
     tap.ok(st == 200 and isinstance(lp, dict) and [x.get("id") for x in lp.get("messages", [])] == [pid]
            and lp.get("next") == pid, "long-poll subscriber got the POSTed message", lp)
 

@@ -24,14 +24,6 @@ def main(tap):
     ch = E.unique_channel("term")
     res = {}
 
-    def longpoll():
-        t0 = time.monotonic()
-        try:
-            res["lp"] = E.http_json(pd.port, "GET", "/sub/" + ch, timeout=30)
-        except Exception as e:  # noqa: BLE001 - reported below
-            res["lp"] = (0, {}, repr(e))
-        res["lp_s"] = time.monotonic() - t0
-
     async def ws_client(ready):
         async with websockets.connect("ws://127.0.0.1:%d/sub/%s" % (pd.port, ch),
                                       ping_interval=None, open_timeout=20) as ws:
@@ -58,8 +50,7 @@ def main(tap):
     tw.start()
     ready.wait(30)
     sse = E.SseClient(pd.port, "/sub/" + ch)
-    tl = threading.Thread(target=longpoll)
-    tl.start()
+    lp = E.LongPoll(pd.port, "/sub/" + ch, timeout=30)
     pd.wait_subscribers(ch, {"longpoll": 1, "sse": 1, "websocket": 1})
 
     t0 = time.monotonic()
@@ -91,13 +82,12 @@ def main(tap):
     if "ws_error" in res or res.get("ws_timeout"):
         tap.diag("WebSocket client: %r" % res)
 
-    tl.join(30)
-    st, _, body = res.get("lp", (0, {}, None))
+    st, _, body = lp.result(30)
     tap.ok(st == 200 and isinstance(body, dict) and isinstance(body.get("messages"), list)
            and "next" in body, "long-poll: pending poll answered 200 with a JSON batch",
            "%s %r" % (st, body))
-    tap.ok(res.get("lp_s", 99) < 15, "long-poll answered promptly (%.1f s, poll-timeout 60)"
-           % res.get("lp_s", 99))
+    tap.ok((lp.seconds or 99) < 15, "long-poll answered promptly (%.1f s, poll-timeout 60)"
+           % (lp.seconds or 99))
 
     rc = pd.wait(max(0.1, 10 - (time.monotonic() - t0)))
     tap.ok(rc is not None, "pushd exits within 10 s of SIGTERM")
