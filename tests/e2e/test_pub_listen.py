@@ -6,18 +6,20 @@ reaches subscribers of every transport on --listen; GET /pub/CH, /stats,
 /metrics and /healthz answer there, anything else is 404 (no subscribing,
 no demo page, no WebSocket upgrade); the Host check takes its address and
 refuses a rebinding name; with --token-file it wants the token as --listen
-does; it adds one thread; a bad value exits 2 and an address in use exits 1
-naming --pub-listen; SIGTERM still exits 0.  What it is for (a POST that
-does not wait behind long-poll answers) is measured by tools/bench/matrix
-(BENCH_PUSHD_PUB_PORT), not timed here."""
+does; it adds one thread, and a POST there is answered while the main
+libmicrohttpd thread is held still (ptrace stops that one thread: --listen
+then answers nothing, --pub-listen still publishes); a bad value exits 2 and
+an address in use exits 1 naming --pub-listen; SIGTERM still exits 0.  How
+much that is worth (a POST that does not wait behind long-poll answers) is
+measured by tools/bench/matrix (BENCH_PUSHD_PUB_PORT), not timed here."""
 
+import ctypes
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib as E  # noqa: E402
@@ -25,6 +27,42 @@ import e2elib as E  # noqa: E402
 
 def threads(pid):
     return len(os.listdir("/proc/%d/task" % pid))
+
+
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+WALL = 0x40000000
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+libc.ptrace.restype = ctypes.c_long
+
+
+def mhd_threads(pid):
+    """libmicrohttpd's threads, oldest first: --listen's daemon starts first."""
+    tids = []
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+            if f.read().startswith("MHD"):
+                tids.append(int(t))
+    return sorted(tids)
+
+
+class ThreadStop:
+    """Hold one thread of another process still (PTRACE_INTERRUPT stops that
+    thread only, not its process), until close()."""
+
+    def __init__(self, tid):
+        self.tid = tid
+        if libc.ptrace(PTRACE_SEIZE, tid, None, None) != 0:
+            raise OSError(ctypes.get_errno(), "PTRACE_SEIZE %d" % tid)
+        libc.ptrace(PTRACE_INTERRUPT, tid, None, None)
+        os.waitpid(tid, WALL)
+
+    def state(self):
+        with open("/proc/%d/stat" % self.tid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+
+    def close(self):
+        libc.ptrace(PTRACE_DETACH, self.tid, None, None)
 
 
 def main(tap):
@@ -45,19 +83,7 @@ def main(tap):
     tap.eq(n_plain + 1, threads(pd.pid), "--pub-listen adds one thread (%d without)" % n_plain)
 
     ch = E.unique_channel("publ")
-    sse = E.SseClient(pd.port, "/sub/" + ch)
-    ws = E.RawWs(pd.port, "/sub/" + ch)
-    lp = {}
-
-    def longpoll():
-        try:
-            lp["r"] = E.http_json(pd.port, "GET", "/sub/" + ch, timeout=40)
-        except Exception as e:  # noqa: BLE001 - reported below
-            lp["r"] = (0, {}, repr(e))
-
-    t = threading.Thread(target=longpoll)
-    t.start()
-    pd.wait_subscribers(ch, {"longpoll": 1, "sse": 1, "websocket": 1})
+    sse, ws, lp = pd.subscribe_each(ch)
     s0 = pd.stats()
 
     st, _, body = E.http_json(pport, "POST", "/pub/" + ch, auth, b"via the pub port")
@@ -70,8 +96,7 @@ def main(tap):
            "an SSE subscriber on --listen gets it", ev)
     m = ws.recv_json(20)
     tap.ok(m is not None and m.get("id") == pid, "a WebSocket subscriber on --listen gets it", m)
-    t.join(45)
-    st, _, got = lp.get("r", (0, {}, None))
+    st, _, got = lp.result()
     tap.ok(st == 200 and isinstance(got, dict) and
            [x.get("id") for x in got.get("messages", [])] == [pid],
            "a long-poll subscriber on --listen gets it", got)
@@ -106,6 +131,36 @@ def main(tap):
     # the main address is unchanged: it still publishes too
     st, _, _ = E.http(pd.port, "POST", "/pub/" + ch, auth, b"via the main port")
     tap.eq(201, st, "POST /pub/CH on --listen still -> 201")
+
+    # the point of the option: the main thread held still, publishing goes on
+    mhd = mhd_threads(pd.pid)
+    tap.ok(len(mhd) == 2, "two libmicrohttpd threads", mhd)
+    stop = ThreadStop(mhd[0])
+    try:
+        tap.eq("t", stop.state(), "--listen's thread is stopped (ptrace), alone")
+        try:
+            st_main = E.http(pd.port, "GET", "/healthz", timeout=2)[0]
+        except OSError as e:
+            st_main = repr(e)
+        tap.ok(st_main != 200, "--listen answers nothing meanwhile", st_main)
+        st, _, body = E.http_json(pport, "POST", "/pub/" + ch, auth, b"while held", timeout=5)
+        held_id = body.get("id") if isinstance(body, dict) else None
+        tap.ok(st == 201 and isinstance(held_id, int),
+               "POST /pub/CH on --pub-listen -> 201 while --listen's thread is stopped", (st, body))
+    finally:
+        stop.close()
+    seen = []
+    for _ in range(5):                          # the two POSTs above come first
+        ev = sse.next_event(20)
+        if ev is None:
+            break
+        seen.append(ev.get("id"))
+        if ev.get("id") == str(held_id):
+            break
+    tap.ok(str(held_id) in seen, "the message published while held reaches the SSE subscriber",
+           seen)
+    st, _, _ = E.http(pd.port, "GET", "/healthz")
+    tap.eq(200, st, "--listen answers again once its thread runs")
 
     # bad values and a taken address
     r = subprocess.run([E.PUSHD, "--device", E.DEVICE, "--pub-listen", "nowhere"],
